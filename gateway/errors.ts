@@ -1,0 +1,62 @@
+// Every error code the gateway can report, defined once. The same code string
+// appears in the device's error frame, in the log line and in docs/errors.md
+// (test/errors-documented.test.ts keeps the two in step).
+export const ERRORS = {
+  bad_json: { message: 'Frame is not valid JSON' },
+  bad_frame: { message: 'Frame must be a JSON text object with a known "type"' },
+  invalid_telemetry: { message: "Telemetry does not match the device model's schema" },
+  invalid_state: { message: "State does not match the device model's schema" },
+  rate_limited: { message: 'Too many messages; this one was not accepted, resend it later' },
+  unauthorized: { message: 'Token missing, unknown or revoked', close: 4401 },
+  auth_timeout: { message: 'No authentication within auth.timeoutMs', close: 4408 },
+  replaced: { message: 'A newer connection of this device took over', close: 4409 },
+  frame_too_large: { message: 'Frame exceeds limits.maxFrameBytes', close: 1009 },
+  shutting_down: { message: 'Gateway is shutting down', close: 1001 },
+  internal_error: { message: 'Gateway could not handle the frame; it was not accepted, resend it later' },
+  // Provisioning (CLI) errors.
+  invalid_device_id: { message: 'Device id must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
+  unknown_model: { message: 'No schemas for this device model in schemas/models/' },
+  device_exists: { message: 'A device with this id is already provisioned' },
+  unknown_device: { message: 'No device with this id' },
+  invalid_user_name: { message: 'User name must match ^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$' },
+  empty_password: { message: 'Password must not be empty' },
+  invalid_topic_filter: { message: 'ACL pattern is not a valid MQTT topic filter' },
+  user_exists: { message: 'A user with this name already exists' },
+  unknown_user: { message: 'No user with this name' },
+} as const satisfies Record<string, { message: string; close?: number }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** One schema failure, as sent to devices: the JSON pointer and ajv's message. */
+export interface PathError {
+  path: string;
+  message: string;
+}
+
+export interface GatewayError {
+  code: ErrorCode;
+  message: string;
+  errors?: PathError[];
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: GatewayError };
+
+export function ok<T>(value: T): { ok: true; value: T } {
+  return { ok: true, value };
+}
+
+export function fail(code: ErrorCode, errors?: PathError[]): { ok: false; error: GatewayError } {
+  const error: GatewayError = { code, message: ERRORS[code].message };
+  if (errors) error.errors = errors;
+  return { ok: false, error };
+}
+
+export function closeCodeOf(code: ErrorCode): number | undefined {
+  const entry: { close?: number } = ERRORS[code];
+  return entry.close;
+}
+
+/** Thrown at startup (never at run time) for config a user must fix; bin/ prints it without a stack. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}

@@ -1,0 +1,118 @@
+import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { isValidTopicFilter } from '../broker/topic-filters.js';
+import { fail, ok, type Result } from '../errors.js';
+import type { Store } from '../store/open-store.js';
+import { recordChange } from './changes.js';
+
+export interface BackendUser {
+  name: string;
+  allowPub: string[];
+  allowSub: string[];
+}
+
+export interface UserRecord extends BackendUser {
+  createdAt: number;
+}
+
+interface UserRow {
+  name: string;
+  password_hash: string;
+  allow_pub: string;
+  allow_sub: string;
+  created_at: number;
+}
+
+// Same shape as device ids: user names end up in logs and MQTT client metadata.
+const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
+
+// scrypt with N=2^15, r=8 (32 MiB, ~100 ms): slow enough to make offline guessing
+// of a stolen store expensive. The parameters are stored with each hash so they
+// can be raised later without invalidating existing users.
+const KDF = { N: 2 ** 15, r: 8, p: 1, keyLength: 32 } as const;
+
+function derive(password: string, salt: Buffer, params: { N: number; r: number; p: number; keyLength: number }): Promise<Buffer> {
+  const options: ScryptOptions = { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r };
+  return new Promise((resolve, reject) => {
+    scrypt(password, salt, params.keyLength, options, (err, key) => (err ? reject(err) : resolve(key)));
+  });
+}
+
+async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await derive(password, salt, KDF);
+  return ['scrypt', KDF.N, KDF.r, KDF.p, salt.toString('base64'), key.toString('base64')].join('$');
+}
+
+async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, N, r, p, salt, key] = stored.split('$');
+  if (scheme !== 'scrypt' || !salt || !key) return false;
+  const expected = Buffer.from(key, 'base64');
+  const actual = await derive(password, Buffer.from(salt, 'base64'), {
+    N: Number(N),
+    r: Number(r),
+    p: Number(p),
+    keyLength: expected.length,
+  });
+  return timingSafeEqual(actual, expected);
+}
+
+// Unknown names still pay for one KDF run, so timing does not tell which names exist.
+const DECOY_HASH = hashPassword(randomBytes(16).toString('hex'));
+
+/** Backend MQTT users: hashed passwords and publish/subscribe ACL patterns. */
+export class UserRegistry {
+  constructor(private readonly store: Store) {}
+
+  async add(name: string, password: string, allowPub: string[], allowSub: string[]): Promise<Result<BackendUser>> {
+    if (!USER_NAME.test(name)) return fail('invalid_user_name');
+    if (password.length === 0) return fail('empty_password');
+    if (![...allowPub, ...allowSub].every(isValidTopicFilter)) return fail('invalid_topic_filter');
+    if (this.#row(name)) return fail('user_exists');
+    const passwordHash = await hashPassword(password);
+    this.store
+      .prepare('INSERT INTO users (name, password_hash, allow_pub, allow_sub, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(name, passwordHash, JSON.stringify(allowPub), JSON.stringify(allowSub), Date.now());
+    return ok({ name, allowPub, allowSub });
+  }
+
+  list(): UserRecord[] {
+    return this.store.prepare<[], UserRow>('SELECT * FROM users ORDER BY name').all().map(toRecord);
+  }
+
+  /** Removes the user; a running gateway disconnects its live MQTT sessions. */
+  remove(name: string): Result<{ name: string }> {
+    const removed = this.store.transaction(() => {
+      const result = this.store.prepare('DELETE FROM users WHERE name = ?').run(name);
+      if (result.changes === 1) recordChange(this.store, 'user', name);
+      return result.changes === 1;
+    })();
+    return removed ? ok({ name }) : fail('unknown_user');
+  }
+
+  exists(name: string): boolean {
+    return this.#row(name) !== undefined;
+  }
+
+  /** The user's ACL when name and password match, otherwise undefined. */
+  async verify(name: string, password: string): Promise<BackendUser | undefined> {
+    const row = this.#row(name);
+    if (!row) {
+      await verifyPassword(password, await DECOY_HASH);
+      return undefined;
+    }
+    return (await verifyPassword(password, row.password_hash)) ? toRecord(row) : undefined;
+  }
+
+  #row(name: string): UserRow | undefined {
+    return this.store.prepare<[string], UserRow>('SELECT * FROM users WHERE name = ?').get(name);
+  }
+}
+
+function toRecord(row: UserRow): UserRecord {
+  return {
+    name: row.name,
+    allowPub: JSON.parse(row.allow_pub) as string[],
+    allowSub: JSON.parse(row.allow_sub) as string[],
+    createdAt: row.created_at,
+  };
+}

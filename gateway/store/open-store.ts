@@ -1,0 +1,55 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+
+export type Store = Database.Database;
+
+// SQLite in WAL mode: the CLI and a running gateway open the same file at once
+// (readers never block the writer), and a committed row survives kill -9.
+// Each entry upgrades the schema by one version; never edit a shipped entry.
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE devices (
+     id          TEXT PRIMARY KEY,
+     model       TEXT NOT NULL,
+     token_hash  TEXT NOT NULL UNIQUE,
+     created_at  INTEGER NOT NULL,
+     rotated_at  INTEGER,
+     revoked_at  INTEGER
+   );
+   CREATE TABLE users (
+     name          TEXT PRIMARY KEY,
+     password_hash TEXT NOT NULL,
+     allow_pub     TEXT NOT NULL,
+     allow_sub     TEXT NOT NULL,
+     created_at    INTEGER NOT NULL
+   );
+   CREATE TABLE registry_changes (
+     seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+     kind     TEXT NOT NULL,
+     subject  TEXT NOT NULL,
+     at       INTEGER NOT NULL
+   );`,
+];
+
+export const STORE_FILE = 'gateway.db';
+
+export function openStore(dataDir: string): Store {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const db = new Database(join(dataDir, STORE_FILE));
+  db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode loses nothing on a process crash, only on power loss.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Store): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    }).immediate();
+  }
+}

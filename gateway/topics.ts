@@ -1,0 +1,30 @@
+// Device ids become MQTT topic levels: '+', '#' or '/' would let one device
+// publish into another's topics, so ids are checked here, before any topic is built.
+const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export function isValidDeviceId(id: unknown): id is string {
+  return typeof id === 'string' && DEVICE_ID.test(id);
+}
+
+export const DEVICE_ID_RULE = 'device ids match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+
+export const DEAD_LETTER_ROOT = 'gateway/deadletter';
+
+export interface Topics {
+  telemetry(device: string): string;
+  state(device: string): string;
+  presence(device: string): string;
+  deadLetter(device: string): string;
+  /** Topic filters only the gateway itself may publish to, whatever a user's ACL says. */
+  gatewayOnly: readonly string[];
+}
+
+export function topicsFor(root: string): Topics {
+  return {
+    telemetry: (device) => `${root}/${device}/telemetry`,
+    state: (device) => `${root}/${device}/state`,
+    presence: (device) => `${root}/${device}/presence`,
+    deadLetter: (device) => `${DEAD_LETTER_ROOT}/${device}`,
+    gatewayOnly: [`${root}/+/telemetry`, `${root}/+/state`, `${root}/+/presence`, 'gateway/#'],
+  };
+}
