@@ -1,0 +1,349 @@
+import WebSocket from 'ws';
+import { backoffDelay, RECONNECT_BACKOFF } from './backoff.js';
+import { closeReason, isFinalRejection } from './close-codes.js';
+import { handleCommand, type CommandTarget } from './handle-command.js';
+import type { SensorModel } from './models/sensor-model.js';
+import type { Rng } from './rng.js';
+import { Task, type Scheduler } from './scheduler.js';
+import type { FleetStats } from './stats.js';
+
+/** Settings shared by every device of a run. */
+export interface DeviceSettings {
+  url: string;
+  insecure: boolean;
+  /** Milliseconds between readings, until a set_interval command changes it. */
+  intervalMs: number;
+  invalidRate: number;
+  dropRate: number;
+  /** Distinguishes this run's message ids from an earlier run's. */
+  runTag: string;
+  scheduler: Scheduler;
+  stats: FleetStats;
+}
+
+export interface DeviceIdentity {
+  device: string;
+  model: string;
+  token: string;
+}
+
+interface Pending {
+  frame: string;
+  /** performance.now() of the latest write, for ack latency. */
+  sentAt: number;
+  sends: number;
+  inFlight: boolean;
+}
+
+// Telemetry written but not acked, per device. Beyond this the device waits
+// for acks, like firmware with a small send window; the rest stays buffered.
+const SEND_WINDOW = 32;
+// Readings kept while offline; the oldest go first (counted as dropped).
+const MAX_BUFFERED = 1000;
+// A newer connection with our id took over (4409): someone else runs this
+// device too. Wait well past the usual backoff so the two do not take turns forever.
+const REPLACED_PAUSE_MS = 10_000;
+const FIRMWARE = 'device-sim-1.0.0';
+
+type Phase = 'idle' | 'connecting' | 'online' | 'offline' | 'rebooting' | 'stopped' | 'fatal';
+
+/**
+ * One simulated device: its connection, its at-least-once telemetry buffer
+ * (every reading stays until acked and is resent with the same id after a
+ * reconnect) and its answers to commands.
+ */
+export class SimDevice implements CommandTarget {
+  readonly id: string;
+  readonly sensor: SensorModel;
+  readonly #identity: DeviceIdentity;
+  readonly #settings: DeviceSettings;
+  readonly #faults: Rng;
+  readonly #pending = new Map<string, Pending>();
+  readonly #readTask = new Task(() => this.#onReadDue());
+  readonly #connectTask = new Task(() => this.#connect());
+  readonly #resendTask = new Task(() => this.#resume());
+  #ws: WebSocket | undefined;
+  #phase: Phase = 'idle';
+  #intervalMs: number;
+  #seq = 0;
+  #stateSeq = 0;
+  #inFlight = 0;
+  #attempt = 0;
+  #retryAttempt = 0;
+  #paused = false;
+  #everOnline = false;
+  /** Whether this connection got its welcome (and so counts in stats.connected). */
+  #welcomed = false;
+  #bootAt = Date.now();
+  #rebootDelayMs: number | undefined;
+
+  constructor(identity: DeviceIdentity, sensor: SensorModel, faults: Rng, settings: DeviceSettings) {
+    this.id = identity.device;
+    this.#identity = identity;
+    this.sensor = sensor;
+    this.#faults = faults;
+    this.#settings = settings;
+    this.#intervalMs = settings.intervalMs;
+  }
+
+  /** Connects now and takes the first reading at a random point within one interval. */
+  start(): void {
+    if (this.#phase !== 'idle') return;
+    this.#bootAt = Date.now();
+    this.#connect();
+    this.#settings.scheduler.after(this.#readTask, Math.floor(Math.random() * this.#intervalMs));
+  }
+
+  /** Stops taking readings; the connection stays up so buffered ones can still be acked. */
+  stopReading(): void {
+    this.#settings.scheduler.cancel(this.#readTask);
+  }
+
+  /** Closes the connection for good. */
+  stop(): void {
+    this.#phase = 'stopped';
+    const { scheduler } = this.#settings;
+    scheduler.cancel(this.#readTask);
+    scheduler.cancel(this.#connectTask);
+    scheduler.cancel(this.#resendTask);
+    this.#ws?.close(1000, 'simulation over');
+  }
+
+  /** Telemetry not yet acked (buffered or in flight). */
+  get unacked(): number {
+    return this.#pending.size;
+  }
+
+  get online(): boolean {
+    return this.#phase === 'online';
+  }
+
+  uptimeMs(): number {
+    return Date.now() - this.#bootAt;
+  }
+
+  reboot(delayMs: number): void {
+    // Acted on after the command_result is written (see #onCommand).
+    this.#rebootDelayMs = delayMs;
+  }
+
+  setIntervalSeconds(seconds: number): void {
+    this.#intervalMs = seconds * 1000;
+    if (this.#readTask.scheduled) this.#settings.scheduler.after(this.#readTask, this.#intervalMs);
+  }
+
+  #connect(): void {
+    if (this.#phase === 'stopped' || this.#phase === 'fatal') return;
+    this.#phase = 'connecting';
+    const ws = new WebSocket(this.#settings.url, {
+      headers: { authorization: `Bearer ${this.#identity.token}` },
+      // Only --insecure accepts the dev gateway's self-signed certificate.
+      rejectUnauthorized: !this.#settings.insecure,
+      perMessageDeflate: false,
+      handshakeTimeout: 10_000,
+    });
+    this.#ws = ws;
+    let httpStatus: number | undefined;
+    ws.on('message', (data, isBinary) => {
+      if (ws === this.#ws && !isBinary) this.#onFrame(data.toString());
+    });
+    ws.on('unexpected-response', (request, response) => {
+      // A gateway may refuse a bad token with an HTTP status instead of 4401.
+      httpStatus = response.statusCode;
+      request.destroy();
+      response.destroy();
+    });
+    ws.on('error', () => {
+      // Reported by 'close', which always follows.
+    });
+    ws.on('close', (code) => {
+      if (ws === this.#ws) this.#onClose(code, httpStatus);
+    });
+  }
+
+  #onFrame(text: string): void {
+    let frame: { type?: unknown; id?: unknown; code?: unknown; name?: unknown; params?: unknown };
+    try {
+      frame = JSON.parse(text) as typeof frame;
+    } catch {
+      this.#settings.stats.countError('gateway_bad_json');
+      return;
+    }
+    switch (frame.type) {
+      case 'ack':
+        return this.#onAck(frame.id);
+      case 'error':
+        return this.#onError(frame.id, typeof frame.code === 'string' ? frame.code : 'unknown_error');
+      case 'welcome':
+        return this.#onWelcome();
+      case 'command':
+        return this.#onCommand(frame.id, frame.name, frame.params);
+      default:
+        // Frames this version does not know are ignored, so a newer gateway does not break old devices.
+        return;
+    }
+  }
+
+  #onWelcome(): void {
+    const { stats } = this.#settings;
+    this.#phase = 'online';
+    this.#attempt = 0;
+    this.#welcomed = true;
+    stats.connected++;
+    if (this.#everOnline) stats.reconnects++;
+    this.#everOnline = true;
+    this.#sendState();
+    this.#pump();
+  }
+
+  #onAck(id: unknown): void {
+    if (typeof id !== 'string') return;
+    const pending = this.#pending.get(id);
+    // Unknown ids are state acks or duplicate acks of a resent message.
+    if (!pending) return;
+    this.#pending.delete(id);
+    if (pending.inFlight) this.#inFlight--;
+    this.#retryAttempt = 0;
+    this.#settings.stats.recordAck(performance.now() - pending.sentAt);
+    this.#pump();
+  }
+
+  #onError(id: unknown, code: string): void {
+    const { stats, scheduler } = this.#settings;
+    stats.countError(code);
+    const pending = typeof id === 'string' ? this.#pending.get(id) : undefined;
+    if (!pending) return;
+    if (pending.inFlight) {
+      pending.inFlight = false;
+      this.#inFlight--;
+    }
+    if (isFinalRejection(code)) {
+      this.#pending.delete(id as string);
+      stats.rejected++;
+      this.#pump();
+      return;
+    }
+    // rate_limited / internal_error: the gateway did not take it; keep it and
+    // hold all sending for a backoff, as the protocol asks.
+    this.#paused = true;
+    scheduler.after(this.#resendTask, backoffDelay(this.#retryAttempt++, RECONNECT_BACKOFF) + 100);
+  }
+
+  #resume(): void {
+    this.#paused = false;
+    this.#pump();
+  }
+
+  #onCommand(id: unknown, name: unknown, params: unknown): void {
+    if (typeof id !== 'string' || typeof name !== 'string') {
+      this.#settings.stats.countError('bad_command');
+      return;
+    }
+    const args = params !== null && typeof params === 'object' ? (params as Record<string, unknown>) : {};
+    const outcome = handleCommand(this, name, args);
+    this.#settings.stats.commands++;
+    const reply = outcome.ok
+      ? { type: 'command_result', id, ok: true, result: outcome.result }
+      : { type: 'command_result', id, ok: false, error: outcome.error };
+    this.#ws?.send(JSON.stringify(reply));
+    if (this.#rebootDelayMs !== undefined) {
+      const delayMs = this.#rebootDelayMs;
+      this.#rebootDelayMs = undefined;
+      this.#goOfflineFor(delayMs);
+    } else if (outcome.ok && name !== 'ping' && name !== 'locate') {
+      this.#sendState(); // the command changed something the backend sees in state
+    }
+  }
+
+  #goOfflineFor(delayMs: number): void {
+    const { scheduler } = this.#settings;
+    this.#phase = 'rebooting';
+    scheduler.cancel(this.#readTask);
+    // close() flushes the command_result written just before.
+    this.#ws?.close(1000, 'rebooting');
+    scheduler.after(this.#connectTask, delayMs);
+    this.#bootAt = Date.now() + delayMs;
+    scheduler.at(this.#readTask, this.#bootAt + this.#intervalMs);
+  }
+
+  #onClose(code: number, httpStatus: number | undefined): void {
+    const { stats, scheduler } = this.#settings;
+    const wasOnline = this.#welcomed;
+    if (wasOnline) stats.connected--;
+    this.#welcomed = false;
+    this.#ws = undefined;
+    // Whatever was in flight may or may not have arrived: resend it all (same ids).
+    for (const pending of this.#pending.values()) pending.inFlight = false;
+    this.#inFlight = 0;
+    const reason = httpStatus === 401 || httpStatus === 403 ? 'unauthorized' : closeReason(code);
+    if (reason) stats.countError(reason);
+    else if (!wasOnline && this.#phase === 'connecting') stats.connectFailures++;
+    if (this.#phase === 'stopped' || this.#phase === 'rebooting') return;
+    if (reason === 'unauthorized') {
+      // Retrying a refused token only hammers the gateway: this device is done.
+      this.#phase = 'fatal';
+      stats.fatal++;
+      scheduler.cancel(this.#readTask);
+      return;
+    }
+    this.#phase = 'offline';
+    const delay = backoffDelay(this.#attempt++, RECONNECT_BACKOFF) + (reason === 'replaced' ? REPLACED_PAUSE_MS : 0);
+    scheduler.after(this.#connectTask, delay);
+  }
+
+  #onReadDue(): void {
+    const { scheduler, invalidRate, runTag } = this.#settings;
+    const now = Date.now();
+    const data = this.#faults.chance(invalidRate) ? this.sensor.readInvalid(now) : this.sensor.read(now);
+    const id = `m-${runTag}-${++this.#seq}`;
+    const frame = `{"type":"telemetry","id":"${id}","ts":${now},"data":${JSON.stringify(data)}}`;
+    this.#pending.set(id, { frame, sentAt: 0, sends: 0, inFlight: false });
+    if (this.#pending.size > MAX_BUFFERED) this.#dropOldest();
+    // Keep the cadence; after a stall, skip ahead instead of bursting.
+    const next = this.#readTask.dueAt + this.#intervalMs;
+    scheduler.at(this.#readTask, next > now ? next : now + this.#intervalMs);
+    this.#pump();
+  }
+
+  #dropOldest(): void {
+    const [oldestId, oldest] = this.#pending.entries().next().value as [string, Pending];
+    this.#pending.delete(oldestId);
+    if (oldest.inFlight) this.#inFlight--;
+    this.#settings.stats.dropped++;
+  }
+
+  /** Writes buffered telemetry, oldest first, up to the send window. */
+  #pump(): void {
+    if (this.#phase !== 'online' || this.#paused) return;
+    const ws = this.#ws!;
+    const { stats, dropRate } = this.#settings;
+    for (const pending of this.#pending.values()) {
+      if (this.#inFlight >= SEND_WINDOW) break;
+      if (pending.inFlight) continue;
+      ws.send(pending.frame);
+      pending.inFlight = true;
+      pending.sentAt = performance.now();
+      if (pending.sends++ === 0) stats.sent++;
+      else stats.resent++;
+      this.#inFlight++;
+      if (this.#faults.chance(dropRate)) {
+        // --drop-rate: the link dies right after this write, so the frame may
+        // or may not reach the gateway, and its ack surely will not.
+        stats.injectedDrops++;
+        ws.terminate();
+        return;
+      }
+    }
+  }
+
+  #sendState(): void {
+    const ws = this.#ws;
+    if (this.#phase !== 'online' || !ws) return;
+    const state = {
+      firmware: FIRMWARE,
+      reportIntervalSec: Math.max(1, Math.round(this.#intervalMs / 1000)),
+      ...this.sensor.state(),
+    };
+    ws.send(JSON.stringify({ type: 'state', id: `s-${this.#settings.runTag}-${++this.#stateSeq}`, state }));
+  }
+}
