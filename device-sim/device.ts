@@ -284,6 +284,10 @@ export class SimDevice implements CommandTarget {
       this.#phase = 'fatal';
       stats.fatal++;
       scheduler.cancel(this.#readTask);
+      // Nothing buffered can ever be delivered now; count it as dropped rather
+      // than leave it "unacked", which would hold the end-of-run drain for nothing.
+      stats.dropped += this.#pending.size;
+      this.#pending.clear();
       return;
     }
     this.#phase = 'offline';
