@@ -52,7 +52,7 @@ export function fail(code: ErrorCode, errors?: PathError[]): { ok: false; error:
 }
 
 export function closeCodeOf(code: ErrorCode): number | undefined {
-  const entry: { close?: number } = ERRORS[code];
+  const entry: { message: string; close?: number } = ERRORS[code];
   return entry.close;
 }
 

@@ -1,0 +1,113 @@
+import { createServer as createTcpServer, type Server } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import type { Logger } from '../log.js';
+import type { BackendUser, UserRegistry } from '../registry/users.js';
+import { listen } from '../listen.js';
+import { mayPublish, maySubscribe } from './authorize.js';
+
+export interface EmbeddedBrokerOptions {
+  host: string;
+  port: number;
+  tlsPort: number | null;
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  users: UserRegistry;
+  gatewayOnly: readonly string[];
+  log: Logger;
+}
+
+export interface EmbeddedBroker {
+  aedes: Aedes;
+  address: { mqtt: string; mqtts?: string };
+  /** Disconnects every live MQTT session of a user (after `users remove`). */
+  disconnectUser(name: string): void;
+  close(): Promise<void>;
+}
+
+// MQTT 3.1.1 CONNACK return codes [MQTT-3.2.2.3].
+const BAD_USERNAME_OR_PASSWORD = 4;
+const NOT_AUTHORIZED = 5;
+
+function authError(message: string, returnCode: number): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+/** Aedes with our user store behind CONNECT, PUBLISH and SUBSCRIBE; anonymous clients are refused. */
+export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+  const { users, gatewayOnly, log } = options;
+  const userOf = new WeakMap<Client, BackendUser>();
+  const sessions = new Map<string, Set<Client>>();
+
+  const aedes = await Aedes.createBroker({
+    // Backend tools (Node-RED, MQTT Explorer) use client ids longer than the 3.1.1 minimum of 23.
+    maxClientsIdLength: 256,
+    authenticate(client, username, password, done) {
+      if (username === undefined || password === undefined) {
+        log.warn('mqtt connect refused', { code: 'unauthorized', reason: 'anonymous', clientId: client.id });
+        return done(authError('anonymous MQTT is not allowed', NOT_AUTHORIZED), false);
+      }
+      users.verify(username, password.toString('utf8')).then(
+        (user) => {
+          if (!user) {
+            log.warn('mqtt connect refused', { code: 'unauthorized', user: username, clientId: client.id });
+            return done(authError('bad user name or password', BAD_USERNAME_OR_PASSWORD), false);
+          }
+          userOf.set(client, user);
+          done(null, true);
+        },
+        (err: Error) => {
+          log.error('mqtt authentication failed', { code: 'internal_error', error: err.message });
+          done(authError('authentication unavailable', 3), false);
+        },
+      );
+    },
+    authorizePublish(client, packet, done) {
+      const user = client ? userOf.get(client) : undefined;
+      if (mayPublish(user, packet.topic, gatewayOnly)) return done(null);
+      // MQTT 3.1.1 cannot NACK a PUBLISH [MQTT-3.3.5-2]: aedes closes the connection.
+      log.warn('mqtt publish refused', { code: 'publish_denied', user: user?.name, topic: packet.topic });
+      done(new Error(`publish to ${packet.topic} is not allowed`));
+    },
+    authorizeSubscribe(client, subscription, done) {
+      const user = userOf.get(client);
+      if (maySubscribe(user, subscription.topic)) return done(null, subscription);
+      log.warn('mqtt subscribe refused', { code: 'subscribe_denied', user: user?.name, topic: subscription.topic });
+      done(null, null); // SUBACK 0x80 for this filter; the session stays up
+    },
+  });
+
+  aedes.on('clientReady', (client) => {
+    const name = userOf.get(client)?.name;
+    if (!name) return;
+    let set = sessions.get(name);
+    if (!set) sessions.set(name, (set = new Set()));
+    set.add(client);
+  });
+  aedes.on('clientDisconnect', (client) => {
+    const name = userOf.get(client)?.name;
+    if (name) sessions.get(name)?.delete(client);
+  });
+
+  const servers: Server[] = [];
+  const tcp = createTcpServer({ noDelay: true }, aedes.handle);
+  servers.push(tcp);
+  const address: EmbeddedBroker['address'] = { mqtt: `mqtt://${await listen(tcp, options.host, options.port)}` };
+  if (options.tlsPort !== null && options.tls) {
+    const tls = createTlsServer({ ...options.tls, noDelay: true } as Parameters<typeof createTlsServer>[0], aedes.handle);
+    servers.push(tls);
+    address.mqtts = `mqtts://${await listen(tls, options.host, options.tlsPort)}`;
+  }
+
+  return {
+    aedes,
+    address,
+    disconnectUser(name) {
+      for (const client of sessions.get(name) ?? []) client.close();
+      sessions.delete(name);
+    },
+    async close() {
+      await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import type { WebSocket } from 'ws';
+import { closeCodeOf, type ErrorCode, type GatewayError } from '../errors.js';
+import type { Authenticated } from './authenticate.js';
+import { RateLimiter } from './rate-limit.js';
+
+export interface ConnectionLimits {
+  messagesPerSec: number;
+  burst: number;
+  maxInFlight: number;
+}
+
+/** One device WebSocket, from upgrade to close. */
+export class DeviceConnection {
+  identity: Authenticated | undefined;
+  /** Heartbeat ticks since the last pong. */
+  missedPongs = 0;
+  readonly openedAt = Date.now();
+  readonly limiter: RateLimiter;
+  #inFlight = 0;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly remote: string,
+    private readonly limits: ConnectionLimits,
+  ) {
+    this.limiter = new RateLimiter(limits.messagesPerSec, limits.burst);
+  }
+
+  get device(): string | undefined {
+    return this.identity?.device;
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+
+  send(frame: object): void {
+    if (this.isOpen) this.ws.send(JSON.stringify(frame));
+  }
+
+  sendError(error: GatewayError, id: string | undefined): void {
+    this.send(id === undefined ? { type: 'error', ...error } : { type: 'error', id, ...error });
+  }
+
+  /** Closes with the error's close code from ERRORS, its code as the reason. */
+  closeWith(code: ErrorCode): void {
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) {
+      this.ws.close(closeCodeOf(code) ?? 1011, code);
+    }
+  }
+
+  // Backpressure: past maxInFlight unacked publishes the gateway stops reading
+  // this socket (TCP pushes back on the device) instead of queueing in memory.
+  publishStarted(): void {
+    if (++this.#inFlight >= this.limits.maxInFlight && !this.ws.isPaused) this.ws.pause();
+  }
+
+  publishSettled(): void {
+    if (--this.#inFlight <= this.limits.maxInFlight >> 1 && this.ws.isPaused) this.ws.resume();
+  }
+}

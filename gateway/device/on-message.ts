@@ -1,0 +1,55 @@
+import type { Aedes } from 'aedes';
+import { fail, type GatewayError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Topics } from '../topics.js';
+import type { DeviceConnection } from './connection.js';
+import { publishDeadLetter } from './dead-letter.js';
+import { frameId, parseFrame } from './parse-frame.js';
+import { publishMessage } from './publish.js';
+import { validateMessage, type ModelValidators } from './validate.js';
+
+export interface MessageContext {
+  aedes: Aedes;
+  topics: Topics;
+  validators: ReadonlyMap<string, ModelValidators>;
+  log: Logger;
+}
+
+/** An authenticated device frame: parse -> rate limit -> validate -> publish -> ack. */
+export async function onDeviceMessage(ctx: MessageContext, conn: DeviceConnection, raw: Buffer, isBinary: boolean): Promise<void> {
+  const identity = conn.identity!;
+  const frame = parseFrame(raw, isBinary);
+  if (!frame.ok) return reject(ctx, conn, frame.error, undefined, { raw, isBinary });
+  const id = frameId(frame.value);
+  // Not dead-lettered: the frame is fine, the device may send it again later.
+  if (!conn.limiter.take()) return reject(ctx, conn, fail('rate_limited').error, id);
+  const message = validateMessage(ctx.validators.get(identity.model)!, frame.value);
+  if (!message.ok) return reject(ctx, conn, message.error, id, { raw, isBinary });
+
+  conn.publishStarted();
+  try {
+    await publishMessage(ctx.aedes, ctx.topics, identity, message.value);
+    conn.send({ type: 'ack', id: message.value.id });
+  } catch (err) {
+    ctx.log.error('publish failed', { code: 'internal_error', device: identity.device, id, error: (err as Error).message });
+    conn.sendError(fail('internal_error').error, id);
+  } finally {
+    conn.publishSettled();
+  }
+}
+
+function reject(
+  ctx: MessageContext,
+  conn: DeviceConnection,
+  error: GatewayError,
+  id: string | undefined,
+  deadLetter?: { raw: Buffer; isBinary: boolean },
+): void {
+  const device = conn.identity!.device;
+  ctx.log.info('frame refused', { code: error.code, device, id });
+  conn.sendError(error, id);
+  if (!deadLetter) return;
+  publishDeadLetter(ctx.aedes, ctx.topics, device, error, deadLetter.raw, deadLetter.isBinary).catch((err: Error) =>
+    ctx.log.error('dead-letter publish failed', { code: 'internal_error', device, error: err.message }),
+  );
+}

@@ -1,0 +1,22 @@
+import type { Aedes } from 'aedes';
+import { publishJson } from '../broker/publish.js';
+import type { Topics } from '../topics.js';
+import type { DeviceIdentity } from '../registry/devices.js';
+import type { DeviceMessage } from './validate.js';
+
+/** A checked device message -> its MQTT topic; resolves once the broker has taken it. */
+export function publishMessage(aedes: Aedes, topics: Topics, identity: DeviceIdentity, message: DeviceMessage): Promise<void> {
+  const receivedAt = Date.now();
+  if (message.type === 'telemetry') {
+    return publishJson(aedes, topics.telemetry(identity.device), {
+      device: identity.device,
+      model: identity.model,
+      id: message.id,
+      // One clock format for consumers: ISO-8601 from the device becomes epoch ms; no ts means "now".
+      ts: typeof message.ts === 'string' ? Date.parse(message.ts) : (message.ts ?? receivedAt),
+      receivedAt,
+      data: message.data,
+    });
+  }
+  return publishJson(aedes, topics.state(identity.device), { device: identity.device, state: message.state, updatedAt: receivedAt }, true);
+}

@@ -1,0 +1,81 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { ConfigError, fail, ok, type PathError, type Result } from '../errors.js';
+import type { ModelSchemas } from '../models/load-models.js';
+
+// ajv-formats ships CommonJS with its function on `default`.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+export interface TelemetryMessage {
+  type: 'telemetry';
+  id: string;
+  ts?: number | string;
+  data: Record<string, unknown>;
+}
+
+export interface StateMessage {
+  type: 'state';
+  id: string;
+  state: Record<string, unknown>;
+}
+
+export type DeviceMessage = TelemetryMessage | StateMessage;
+
+export interface ModelValidators {
+  telemetry: ValidateFunction<TelemetryMessage>;
+  state: ValidateFunction<StateMessage>;
+}
+
+const MESSAGE_ID = { type: 'string', minLength: 1, maxLength: 128 } as const;
+const MAX_REPORTED_ERRORS = 20;
+
+/** Compiles every model's frame validators once, at startup; a bad schema stops the start. */
+export function compileValidators(models: readonly ModelSchemas[]): Map<string, ModelValidators> {
+  const ajv = new Ajv({ strict: true, allErrors: true });
+  addFormats(ajv);
+  const validators = new Map<string, ModelValidators>();
+  for (const model of models) {
+    try {
+      validators.set(model.name, {
+        telemetry: ajv.compile<TelemetryMessage>({
+          type: 'object',
+          properties: {
+            type: { const: 'telemetry' },
+            id: MESSAGE_ID,
+            ts: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', format: 'date-time' }] },
+            data: model.telemetry,
+          },
+          required: ['type', 'id', 'data'],
+          additionalProperties: false,
+        }),
+        state: ajv.compile<StateMessage>({
+          type: 'object',
+          properties: { type: { const: 'state' }, id: MESSAGE_ID, state: model.state },
+          required: ['type', 'id', 'state'],
+          additionalProperties: false,
+        }),
+      });
+    } catch (err) {
+      throw new ConfigError(`Schemas of model ${model.name} do not compile: ${(err as Error).message}`);
+    }
+  }
+  return validators;
+}
+
+export function validateMessage(validators: ModelValidators, frame: { type: string }): Result<DeviceMessage> {
+  if (frame.type === 'telemetry') {
+    return validators.telemetry(frame) ? ok(frame) : fail('invalid_telemetry', pathErrors(validators.telemetry.errors));
+  }
+  return validators.state(frame) ? ok(frame as StateMessage) : fail('invalid_state', pathErrors(validators.state.errors));
+}
+
+// Point at the offending property itself (ajv reports `required` and
+// `additionalProperties` on the parent object), so a device author sees
+// "/data/humidity" rather than "/data".
+export function pathErrors(errors: ErrorObject[] | null | undefined): PathError[] {
+  return (errors ?? []).slice(0, MAX_REPORTED_ERRORS).map((e) => {
+    const params = e.params as { missingProperty?: string; additionalProperty?: string };
+    const child = params.missingProperty ?? params.additionalProperty;
+    return { path: child === undefined ? e.instancePath || '/' : `${e.instancePath}/${child}`, message: e.message ?? 'is invalid' };
+  });
+}

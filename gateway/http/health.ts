@@ -1,0 +1,29 @@
+import { createServer, type Server } from 'node:http';
+import { listen } from '../listen.js';
+
+export interface HealthEndpoint {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Plain HTTP for load balancers and probes: GET /healthz -> 200 with live counts. */
+export async function startHealthEndpoint(host: string, port: number, status: () => object): Promise<HealthEndpoint> {
+  const server: Server = createServer((req, res) => {
+    if (req.method === 'GET' && (req.url === '/healthz' || req.url?.startsWith('/healthz?'))) {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ status: 'ok', ...status() }));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('Not found\n');
+  });
+  const url = `http://${await listen(server, host, port)}`;
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

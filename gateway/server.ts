@@ -1,0 +1,132 @@
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
+import { startEmbeddedBroker } from './broker/embedded.js';
+import type { GatewayConfig } from './config.js';
+import { DeviceConnection } from './device/connection.js';
+import { handshake } from './device/handshake.js';
+import { startHeartbeat } from './device/heartbeat.js';
+import { startDeviceListener } from './device/listener.js';
+import { onDeviceMessage, type MessageContext } from './device/on-message.js';
+import { PresencePublisher } from './device/presence.js';
+import { DeviceSessions } from './device/sessions.js';
+import { compileValidators } from './device/validate.js';
+import { startHealthEndpoint } from './http/health.js';
+import { createLogger, type Logger } from './log.js';
+import { loadModels, SHIPPED_MODELS_DIR } from './models/load-models.js';
+import { DeviceRegistry } from './registry/devices.js';
+import { UserRegistry } from './registry/users.js';
+import { watchRegistryChanges } from './registry/watch-changes.js';
+import { openStore } from './store/open-store.js';
+import { loadCertificate } from './tls/load-certificate.js';
+import { topicsFor } from './topics.js';
+
+export interface GatewayAddresses {
+  ws: string;
+  mqtt: string;
+  http: string;
+  mqtts?: string;
+}
+
+export interface Gateway {
+  addresses: GatewayAddresses;
+  /** Publishes offline presence for every connected device, closes sockets with 1001, stops listening. */
+  close(): Promise<void>;
+}
+
+const REGISTRY_POLL_MS = 250;
+
+/** Wires the modules of the data path together; holds no logic of its own. */
+export async function startGateway(config: GatewayConfig, log: Logger = createLogger(config.log.level)): Promise<Gateway> {
+  const models = loadModels(config.models.dir ?? SHIPPED_MODELS_DIR);
+  const validators = compileValidators(models);
+  const certificate = await loadCertificate(config, log);
+  const store = openStore(config.dataDir);
+  const registry = new DeviceRegistry(store, models.map((m) => m.name));
+  const users = new UserRegistry(store);
+  const topics = topicsFor(config.mqtt.topicRoot);
+
+  const broker = await startEmbeddedBroker({
+    host: config.mqtt.host,
+    port: config.mqtt.port,
+    tlsPort: config.mqtt.tlsPort,
+    tls: certificate,
+    users,
+    gatewayOnly: topics.gatewayOnly,
+    log,
+  });
+  const presence = new PresencePublisher(broker.aedes, topics, log);
+  const sessions = new DeviceSessions(config.devices.sessionPolicy, (device, update) => void presence.publish(device, update));
+  const connections = new Set<DeviceConnection>();
+  const ctx: MessageContext = { aedes: broker.aedes, topics, validators, log };
+
+  function onConnection(ws: WebSocket, req: IncomingMessage): void {
+    const conn = new DeviceConnection(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`, config.limits);
+    connections.add(conn);
+    ws.on('pong', () => (conn.missedPongs = 0));
+    ws.on('error', (err) => log.debug('device socket error', { device: conn.device, error: err.message }));
+    ws.on('close', (code) => {
+      connections.delete(conn);
+      sessions.remove(conn);
+      if (conn.device) log.info('device disconnected', { device: conn.device, closeCode: code });
+    });
+    handshake(conn, req, { registry, timeoutMs: config.auth.timeoutMs, log }, () => {
+      for (const old of sessions.add(conn)) old.closeWith('replaced');
+      const { device, model } = conn.identity!;
+      ws.on('message', (raw: Buffer, isBinary: boolean) => void onDeviceMessage(ctx, conn, raw, isBinary));
+      conn.send({ type: 'welcome', device, model, heartbeatMs: config.devices.heartbeatMs, maxFrameBytes: config.limits.maxFrameBytes });
+      log.info('device connected', { device, model, remote: conn.remote });
+    });
+  }
+
+  const listener = await startDeviceListener({
+    host: config.ws.host,
+    port: config.ws.port,
+    tls: certificate,
+    maxFrameBytes: config.limits.maxFrameBytes,
+    onConnection,
+  });
+  const stopHeartbeat = startHeartbeat(connections, config.devices.heartbeatMs);
+  const stopWatching = watchRegistryChanges(store, REGISTRY_POLL_MS, (change) => {
+    if (change.kind === 'user') {
+      if (!users.exists(change.subject)) broker.disconnectUser(change.subject);
+      return;
+    }
+    for (const conn of sessions.connectionsOf(change.subject)) {
+      if (!registry.stillValid(change.subject, conn.identity!.tokenHash)) {
+        log.info('device token revoked or rotated; closing', { code: 'unauthorized', device: change.subject });
+        conn.closeWith('unauthorized');
+      }
+    }
+  });
+  const http = await startHealthEndpoint(config.http.host, config.http.port, () => ({
+    devices: sessions.devices().length,
+    connections: sessions.connectionCount,
+    mqttClients: broker.aedes.connectedClients,
+  }));
+
+  const addresses: GatewayAddresses = { ws: listener.url, mqtt: broker.address.mqtt, http: http.url };
+  if (broker.address.mqtts) addresses.mqtts = broker.address.mqtts;
+  log.info('gateway listening', { ...addresses });
+
+  let closing: Promise<void> | undefined;
+  return {
+    addresses,
+    close() {
+      closing ??= (async () => {
+        stopHeartbeat();
+        stopWatching();
+        for (const device of sessions.devices()) {
+          void presence.publish(device, { online: false, since: Date.now(), connections: 0 });
+        }
+        await presence.flush();
+        for (const conn of connections) conn.closeWith('shutting_down');
+        await listener.close();
+        await http.close();
+        await broker.close();
+        store.close();
+        log.info('gateway stopped');
+      })();
+      return closing;
+    },
+  };
+}
