@@ -1,8 +1,8 @@
+import { listModelNames, SHIPPED_MODELS_DIR } from '../gateway/models/load-models.js';
 import { DeviceRegistry } from '../gateway/registry/devices.js';
 import { openStore } from '../gateway/store/open-store.js';
 import { DEVICE_ID_RULE, isValidDeviceId } from '../gateway/topics.js';
 import type { DeviceIdentity } from './device.js';
-import { listModels } from './list-models.js';
 import { fail, ok, type SimResult } from './sim-errors.js';
 import { readTokensFileIfAny, writeTokensFile } from './tokens-file.js';
 
@@ -39,7 +39,8 @@ export function provisionDevices(options: ProvisionOptions): SimResult<Provision
   if (!previous.ok) return previous;
   const store = openStore(options.dataDir);
   try {
-    const models = listModels();
+    // The same model list the gateway loads by default, so it accepts what we add.
+    const models = listModelNames(SHIPPED_MODELS_DIR);
     const registry = new DeviceRegistry(store, models);
     if (!models.includes(options.model)) {
       return fail('provision_failed', `unknown model "${options.model}"; models: ${models.join(', ')}`);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { DeviceRegistry } from '../gateway/registry/devices.js';
 import { openStore } from '../gateway/store/open-store.js';
-import { listModels } from '../device-sim/list-models.js';
+import { listModelNames, SHIPPED_MODELS_DIR } from '../gateway/models/load-models.js';
 import { deviceIds, provisionDevices } from '../device-sim/provision.js';
 import { readTokensFile } from '../device-sim/tokens-file.js';
 
@@ -28,7 +28,7 @@ test('provision adds devices the gateway registry accepts and writes their token
   assert.equal(tokens.value[0]!.device, 'sim-0001');
   const store = openStore(join(dir, 'data'));
   t.after(() => store.close());
-  const registry = new DeviceRegistry(store, listModels());
+  const registry = new DeviceRegistry(store, listModelNames(SHIPPED_MODELS_DIR));
   for (const { device, token } of tokens.value) assert.deepEqual(registry.authenticate(token), { device, model: 'tracker' });
 });
 
@@ -58,5 +58,5 @@ test('provision refuses ids already in the registry without their token, and add
   assert.equal(unknown.ok ? 'ok' : unknown.error.code, 'provision_failed');
   const store = openStore(dataDir);
   t.after(() => store.close());
-  assert.equal(new DeviceRegistry(store, listModels()).list().length, 2);
+  assert.equal(new DeviceRegistry(store, listModelNames(SHIPPED_MODELS_DIR)).list().length, 2);
 });
