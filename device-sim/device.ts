@@ -144,6 +144,7 @@ export class SimDevice implements CommandTarget {
     });
     this.#ws = ws;
     let httpStatus: number | undefined;
+    let failure: string | undefined;
     ws.on('message', (data, isBinary) => {
       if (ws === this.#ws && !isBinary) this.#onFrame(data.toString());
     });
@@ -153,11 +154,13 @@ export class SimDevice implements CommandTarget {
       request.destroy();
       response.destroy();
     });
-    ws.on('error', () => {
-      // Reported by 'close', which always follows.
+    ws.on('error', (error: NodeJS.ErrnoException) => {
+      // Reported by 'close', which always follows; keep the cause (ECONNREFUSED,
+      // DEPTH_ZERO_SELF_SIGNED_CERT...) so the user can tell what to fix.
+      failure = error.code ?? 'connect_error';
     });
     ws.on('close', (code) => {
-      if (ws === this.#ws) this.#onClose(code, httpStatus);
+      if (ws === this.#ws) this.#onClose(code, httpStatus, failure);
     });
   }
 
@@ -266,7 +269,7 @@ export class SimDevice implements CommandTarget {
     scheduler.at(this.#readTask, this.#bootAt + this.#intervalMs);
   }
 
-  #onClose(code: number, httpStatus: number | undefined): void {
+  #onClose(code: number, httpStatus: number | undefined, failure: string | undefined): void {
     const { stats, scheduler } = this.#settings;
     const wasOnline = this.#welcomed;
     if (wasOnline) stats.connected--;
@@ -277,7 +280,7 @@ export class SimDevice implements CommandTarget {
     this.#inFlight = 0;
     const reason = httpStatus === 401 || httpStatus === 403 ? 'unauthorized' : closeReason(code);
     if (reason) stats.countError(reason);
-    else if (!wasOnline && this.#phase === 'connecting') stats.connectFailures++;
+    else if (!wasOnline && this.#phase === 'connecting') stats.countConnectFailure(failure ?? `http_${httpStatus ?? 'closed'}`);
     if (this.#phase === 'stopped' || this.#phase === 'rebooting') return;
     if (reason === 'unauthorized') {
       // Retrying a refused token only hammers the gateway: this device is done.

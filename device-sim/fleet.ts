@@ -74,7 +74,8 @@ export class Fleet {
     this.scheduler.cancel(this.#rampTask);
     for (const device of this.devices) device.stopReading();
     const deadline = Date.now() + drainMs;
-    while (this.unacked > 0 && Date.now() < deadline) {
+    // With nobody connected, nothing will be acked: no point waiting.
+    while (this.unacked > 0 && this.stats.connected > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
     }
     for (const device of this.devices) device.stop();

@@ -84,7 +84,18 @@ export class LiveStats {
 }
 
 function hint(stats: FleetStats): string {
-  return stats.connected === 0 && stats.connectFailures > 0 ? '   (cannot reach the gateway yet; is it running?)' : '';
+  if (stats.connected > 0 || stats.connectFailures === 0) return '';
+  return `   (${connectAdvice(Object.fromEntries(stats.connectErrors))})`;
+}
+
+/** What to do about the usual reasons a fleet cannot connect. */
+export function connectAdvice(causes: Record<string, number>): string {
+  const codes = Object.keys(causes);
+  if (codes.some((code) => /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code))) {
+    return "the gateway's certificate is not trusted; for the dev gateway's self-signed one, pass --insecure";
+  }
+  if (codes.includes('ECONNREFUSED')) return 'nothing listens at --url; is the gateway running (npm start)?';
+  return `cannot connect: ${codes.join(', ')}`;
 }
 
 function ms(value: number | null): string {
@@ -110,6 +121,7 @@ export function formatSummary(summary: RunSummary): string {
     `  telemetry   sent ${summary.sent}, acked ${summary.acked}, rejected ${summary.rejected}, unacked ${summary.unacked}, resent ${summary.resent}, dropped ${summary.dropped}`,
     `  ack latency p50 ${ms(summary.ackLatencyMs.p50)}, p99 ${ms(summary.ackLatencyMs.p99)}, max ${ms(summary.ackLatencyMs.max)}`,
     `  reconnects  ${summary.reconnects} (connect failures ${summary.connectFailures}, injected drops ${summary.injectedDrops})`,
+    ...(summary.connectFailures > 0 && summary.acked === 0 ? [`  hint        ${connectAdvice(summary.connectErrors)}`] : []),
     `  commands    ${summary.commands}`,
     `  errors      ${formatErrors(summary.errors)}`,
   ].join('\n');

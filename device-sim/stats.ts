@@ -30,6 +30,8 @@ export class FleetStats {
   /** Devices that stopped for good because the gateway refused their token (4401). */
   fatal = 0;
   readonly errors = new Map<string, number>();
+  /** Why connection attempts failed: ECONNREFUSED, DEPTH_ZERO_SELF_SIGNED_CERT, http_503... */
+  readonly connectErrors = new Map<string, number>();
   readonly latency = new LatencyHistogram();
   /** Latency since the last live-stats line only. */
   readonly recentLatency = new LatencyHistogram();
@@ -37,6 +39,11 @@ export class FleetStats {
 
   countError(code: string): void {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+  }
+
+  countConnectFailure(cause: string): void {
+    this.connectFailures++;
+    this.connectErrors.set(cause, (this.connectErrors.get(cause) ?? 0) + 1);
   }
 
   recordAck(latencyMs: number): void {
@@ -61,6 +68,7 @@ export interface RunSummary {
   errors: Record<string, number>;
   reconnects: number;
   connectFailures: number;
+  connectErrors: Record<string, number>;
   injectedDrops: number;
   commands: number;
   unauthorized: number;
@@ -83,6 +91,7 @@ export function summarize(stats: FleetStats, unacked: number, seed: number): Run
     errors: Object.fromEntries([...stats.errors].sort(([a], [b]) => a.localeCompare(b))),
     reconnects: stats.reconnects,
     connectFailures: stats.connectFailures,
+    connectErrors: Object.fromEntries(stats.connectErrors),
     injectedDrops: stats.injectedDrops,
     commands: stats.commands,
     unauthorized: stats.fatal,

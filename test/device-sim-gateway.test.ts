@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { RunSummary } from '../device-sim/stats.js';
+import { countMqtt, type MqttCounts } from './helpers/count-mqtt.js';
+import { waitFor } from './helpers/fake-gateway.js';
+import { addWatcher, portOf, runCli, SIM_BIN, startGatewayProcess, type GatewayProcess } from './helpers/gateway-process.js';
+
+// The device-sim CLI against the real gateway CLI, both as child processes,
+// with an MQTT subscriber counting what actually came out of the broker.
+
+const PASSWORD = 'watcher-secret';
+
+interface Setup {
+  dir: string;
+  dataDir: string;
+  tokens: string;
+  gateway: GatewayProcess;
+  mqtt: MqttCounts;
+}
+
+async function setUp(t: { after(fn: () => unknown): void }, devices: number, model = 'env-sensor'): Promise<Setup> {
+  const dir = mkdtempSync(join(tmpdir(), 'device-sim-gw-'));
+  const dataDir = join(dir, 'data');
+  const tokens = join(dir, 'tokens.json');
+  const provisioned = await runCli(SIM_BIN, ['provision', '--count', String(devices), '--prefix', 'sim-', '--model', model, '--data-dir', dataDir, '--out', tokens]);
+  assert.equal(provisioned.code, 0, provisioned.stderr);
+  await addWatcher(dataDir, 'watcher', PASSWORD);
+  const gateway = await startGatewayProcess(dataDir);
+  const mqtt = await countMqtt(gateway.addresses.mqtt, 'watcher', PASSWORD);
+  const setup = { dir, dataDir, tokens, gateway, mqtt };
+  t.after(async () => {
+    await setup.mqtt.client.endAsync(true);
+    await setup.gateway.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return setup;
+}
+
+function parseSummary(stdout: string): RunSummary {
+  const lines = stdout.trim().split('\n');
+  assert.equal(lines.length, 1, `--json prints exactly one line on stdout, got: ${stdout}`);
+  return JSON.parse(lines[0]!) as RunSummary;
+}
+
+test('a simulated fleet is accepted and acked, and the --json counts equal what an MQTT subscriber saw', { timeout: 60_000 }, async (t) => {
+  const setup = await setUp(t, 25, 'tracker');
+  const run = await runCli(SIM_BIN, [
+    'run', '--url', setup.gateway.addresses.ws, '--tokens', setup.tokens, '--devices', '20',
+    '--rate', '5/s', '--duration', '3s', '--seed', '7', '--insecure', '--json',
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  const summary = parseSummary(run.stdout);
+  assert.equal(summary.devices, 20);
+  assert.ok(summary.sent > 200, `sent ${summary.sent}`);
+  assert.equal(summary.acked, summary.sent);
+  assert.equal(summary.unacked, 0);
+  assert.deepEqual(summary.errors, {});
+  assert.ok(summary.ackLatencyMs.p50 !== null && summary.ackLatencyMs.p99 !== null);
+  await waitFor('every acked message on MQTT', () => setup.mqtt.telemetry.size >= summary.acked);
+  assert.equal(setup.mqtt.telemetry.size, summary.acked);
+  assert.equal(new Set([...setup.mqtt.telemetry].map((key) => key.split('/')[0])).size, 20);
+});
+
+test('--invalid-rate readings become dead letters, and the error counts match them', { timeout: 60_000 }, async (t) => {
+  const setup = await setUp(t, 10, 'meter');
+  const run = await runCli(SIM_BIN, [
+    'run', '--url', setup.gateway.addresses.ws, '--tokens', setup.tokens,
+    '--rate', '10/s', '--duration', '3s', '--invalid-rate', '0.1', '--insecure', '--json',
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  const summary = parseSummary(run.stdout);
+  const invalid = summary.errors.invalid_telemetry ?? 0;
+  assert.ok(invalid > 5, `invalid_telemetry ${invalid}`);
+  assert.equal(summary.rejected, invalid);
+  assert.equal(summary.sent, summary.acked + summary.rejected);
+  await waitFor('dead letters', () => setup.mqtt.deadLetters.length >= invalid && setup.mqtt.telemetry.size >= summary.acked);
+  assert.equal(setup.mqtt.deadLetters.length, invalid);
+  assert.ok(setup.mqtt.deadLetters.every((letter) => letter.code === 'invalid_telemetry'));
+  assert.equal(setup.mqtt.telemetry.size, summary.acked);
+});
+
+test('devices reconnect after a gateway restart and resend what was not acked; nothing acked is lost', { timeout: 60_000 }, async (t) => {
+  const setup = await setUp(t, 20);
+  const { ws, mqtt } = setup.gateway.addresses;
+  const sim = spawn(process.execPath, [
+    SIM_BIN, 'run', '--url', ws, '--tokens', setup.tokens, '--rate', '10/s', '--duration', '9s', '--insecure', '--json',
+  ]);
+  let stdout = '';
+  sim.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  await waitFor('telemetry flowing', () => setup.mqtt.telemetry.size >= 200);
+  // The subscriber stays on until the gateway is gone, to see all it published.
+  await setup.gateway.stop();
+  await setup.mqtt.client.endAsync(true);
+  const beforeRestart = setup.mqtt.telemetry.size;
+  // Same ports, so the running devices find it again; they buffer meanwhile.
+  setup.gateway = await startGatewayProcess(setup.dataDir, { ws: portOf(ws), mqtt: portOf(mqtt) });
+  await countMqtt(setup.gateway.addresses.mqtt, 'watcher', PASSWORD, setup.mqtt);
+  const [code] = (await once(sim, 'exit')) as [number];
+  assert.equal(code, 0);
+  const summary = parseSummary(stdout);
+  assert.equal(summary.errors.shutting_down, 20, 'every device saw the gateway go away (1001)');
+  assert.ok(summary.reconnects >= 20, `reconnects ${summary.reconnects}`);
+  assert.equal(summary.unacked, 0);
+  assert.equal(summary.dropped, 0);
+  assert.equal(summary.acked, summary.sent, 'everything sent was eventually acked');
+  await waitFor('all acked messages on MQTT', () => setup.mqtt.telemetry.size >= summary.acked);
+  // Distinct ids across both gateway lives: each acked message appears, none is missing.
+  assert.equal(setup.mqtt.telemetry.size, summary.acked);
+  assert.ok(setup.mqtt.telemetry.size > beforeRestart);
+});
+
+test("a newcomer's `npm run demo` provisions into the data dir and runs 10 devices; a second run reuses them", { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'device-sim-demo-'));
+  const dataDir = join(dir, 'data');
+  const gateway = await startGatewayProcess(dataDir);
+  t.after(async () => {
+    await gateway.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+  const demo = (): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      // Exactly what the README tells a newcomer to type, plus test-only overrides.
+      const npm = spawn('npm', ['run', '--silent', 'demo', '--', '--data-dir', dataDir, '--url', gateway.addresses.ws, '--duration', '2s', '--json'], {
+        cwd: packageRoot,
+      });
+      let stdout = '';
+      let stderr = '';
+      npm.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      npm.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      npm.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+  const first = await demo();
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stderr, /npm start/, 'tells the newcomer the gateway must run');
+  const summary = parseSummary(first.stdout);
+  assert.equal(summary.devices, 10);
+  assert.equal(summary.connected, 10);
+  assert.ok(summary.acked > 0);
+  assert.equal(summary.acked, summary.sent);
+  const tokens = JSON.parse(readFileSync(join(dataDir, 'demo-tokens.json'), 'utf8')) as unknown[];
+  assert.equal(tokens.length, 10);
+  const second = await demo();
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(parseSummary(second.stdout).unauthorized, 0);
+  assert.deepEqual(JSON.parse(readFileSync(join(dataDir, 'demo-tokens.json'), 'utf8')), tokens, 'same devices, same tokens');
+});
+
+test('without --insecure the self-signed dev certificate is refused, and the summary says why', { timeout: 60_000 }, async (t) => {
+  const setup = await setUp(t, 2);
+  const run = await runCli(SIM_BIN, ['run', '--url', setup.gateway.addresses.ws, '--tokens', setup.tokens, '--duration', '1s']);
+  assert.equal(run.code, 0);
+  assert.match(run.stdout, /--insecure/);
+  assert.equal(setup.mqtt.telemetry.size, 0);
+});
