@@ -118,7 +118,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
         for (const device of sessions.devices()) {
           void presence.publish(device, { online: false, since: Date.now(), connections: 0 });
         }
-        await presence.flush();
+        await presence.stop();
         for (const conn of connections) conn.closeWith('shutting_down');
         await listener.close();
         await http.close();

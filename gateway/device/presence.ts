@@ -16,6 +16,7 @@ export interface Presence {
  */
 export class PresencePublisher {
   readonly #pending = new Map<string, Promise<void>>();
+  #stopped = false;
 
   constructor(
     private readonly aedes: Aedes,
@@ -24,6 +25,7 @@ export class PresencePublisher {
   ) {}
 
   publish(device: string, presence: Presence): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
     const previous = this.#pending.get(device) ?? Promise.resolve();
     const next = previous
       .then(() => publishJson(this.aedes, this.topics.presence(device), presence, true))
@@ -35,8 +37,12 @@ export class PresencePublisher {
     return next;
   }
 
-  /** Resolves when every update handed over so far has been published. */
-  async flush(): Promise<void> {
+  /**
+   * For shutdown: resolves once every update handed over so far is published,
+   * and ignores later ones (the offline presence already sent is the last word).
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
     await Promise.all(this.#pending.values());
   }
 }
