@@ -28,8 +28,10 @@ export function collect(child: ChildProcess): Promise<CliResult> {
 export async function spawnGateway(
   dataDir: string,
   extra: string[] = [],
+  env: NodeJS.ProcessEnv = {},
 ): Promise<{ child: ChildProcess; addresses: { ws: string; mqtt: string; http: string }; stderr: () => string }> {
-  const child = spawn(process.execPath, [GATEWAY_BIN, 'start', '--dev', '--json', '--data-dir', dataDir, '--ws-port', '0', '--mqtt-port', '0', '--http-port', '0', ...extra]);
+  const args = ['start', '--dev', '--json', '--data-dir', dataDir, '--ws-port', '0', '--mqtt-port', '0', '--http-port', '0', ...extra];
+  const child = spawn(process.execPath, [GATEWAY_BIN, ...args], { env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const line = await new Promise<string>((resolve, reject) => {
