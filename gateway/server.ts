@@ -55,7 +55,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     log,
   });
   const presence = new PresencePublisher(broker.aedes, topics, log);
-  const sessions = new DeviceSessions(config.devices.sessionPolicy, (device, update) => void presence.publish(device, update));
+  const sessions = new DeviceSessions(config.devices.sessionPolicy, config.limits, (device, update) => void presence.publish(device, update));
   const connections = new Set<DeviceConnection>();
   const ctx: MessageContext = { aedes: broker.aedes, topics, validators, log };
 

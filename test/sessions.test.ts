@@ -113,3 +113,21 @@ test('stopping the gateway publishes offline presence for every connected device
   await stopping;
   backend.client.end(true);
 });
+
+test('multi: a device\'s connections share one rate budget', async (t) => {
+  const gw = await startTestGateway({ devices: { sessionPolicy: 'multi' }, limits: { messagesPerSec: 0.1, burst: 2 } });
+  t.after(() => gw.close());
+  const token = provision(gw, 'env-1');
+  const a = await connectDevice(gw, token);
+  const b = await connectDevice(gw, token);
+  a.send(telemetry('a-1', { temperature: 1, humidity: 1 }));
+  assert.equal((await a.nextFrame()).type, 'ack');
+  b.send(telemetry('b-1', { temperature: 1, humidity: 1 }));
+  assert.equal((await b.nextFrame()).type, 'ack');
+  b.send(telemetry('b-2', { temperature: 1, humidity: 1 }));
+  assert.equal((await b.nextFrame()).code, 'rate_limited');
+  a.send(telemetry('a-2', { temperature: 1, humidity: 1 }));
+  assert.equal((await a.nextFrame()).code, 'rate_limited');
+  await a.close();
+  await b.close();
+});
