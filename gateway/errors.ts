@@ -13,6 +13,9 @@ export const ERRORS = {
   frame_too_large: { message: 'Frame exceeds limits.maxFrameBytes', close: 1009 },
   shutting_down: { message: 'Gateway is shutting down', close: 1001 },
   internal_error: { message: 'Gateway could not handle the frame; it was not accepted, resend it later' },
+  // MQTT side: logged when a backend is refused (MQTT 3.1.1 has no frame to carry them).
+  publish_denied: { message: 'Backend publish refused: gateway-only topic or outside the user\'s ACL' },
+  subscribe_denied: { message: 'Backend subscription refused: outside the user\'s ACL' },
   // Provisioning (CLI) errors.
   invalid_device_id: { message: 'Device id must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
   unknown_model: { message: 'No schemas for this device model in schemas/models/' },

@@ -1,13 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { startEmbeddedBroker } from './broker/embedded.js';
+import { OrderedPublisher } from './broker/ordered-publisher.js';
 import type { GatewayConfig } from './config.js';
 import { DeviceConnection } from './device/connection.js';
 import { handshake } from './device/handshake.js';
 import { startHeartbeat } from './device/heartbeat.js';
 import { startDeviceListener } from './device/listener.js';
 import { onDeviceMessage, type MessageContext } from './device/on-message.js';
-import { PresencePublisher } from './device/presence.js';
 import { DeviceSessions } from './device/sessions.js';
 import { compileValidators } from './device/validate.js';
 import { startHealthEndpoint } from './http/health.js';
@@ -54,8 +54,11 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     gatewayOnly: topics.gatewayOnly,
     log,
   });
-  const presence = new PresencePublisher(broker.aedes, topics, log);
-  const sessions = new DeviceSessions(config.devices.sessionPolicy, (device, update) => void presence.publish(device, update));
+  const events = new OrderedPublisher(broker.aedes, log);
+  // Retained: a backend that subscribes later still learns each device's last presence.
+  const sessions = new DeviceSessions(config.devices.sessionPolicy, config.limits, (device, presence) => {
+    void events.publish(device, topics.presence(device), presence, true);
+  });
   const connections = new Set<DeviceConnection>();
   const ctx: MessageContext = { aedes: broker.aedes, topics, validators, log };
 
@@ -116,9 +119,9 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
         stopHeartbeat();
         stopWatching();
         for (const device of sessions.devices()) {
-          void presence.publish(device, { online: false, since: Date.now(), connections: 0 });
+          void events.publish(device, topics.presence(device), { online: false, since: Date.now(), connections: 0 }, true);
         }
-        await presence.flush();
+        await events.stop();
         for (const conn of connections) conn.closeWith('shutting_down');
         await listener.close();
         await http.close();

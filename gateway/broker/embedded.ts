@@ -93,7 +93,10 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   servers.push(tcp);
   const address: EmbeddedBroker['address'] = { mqtt: `mqtt://${await listen(tcp, options.host, options.port)}` };
   if (options.tlsPort !== null && options.tls) {
-    const tls = createTlsServer({ ...options.tls, noDelay: true } as Parameters<typeof createTlsServer>[0], aedes.handle);
+    const tls = createTlsServer(options.tls, (socket) => {
+      socket.setNoDelay(true);
+      aedes.handle(socket);
+    });
     servers.push(tls);
     address.mqtts = `mqtts://${await listen(tls, options.host, options.tlsPort)}`;
   }
@@ -106,8 +109,10 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       sessions.delete(name);
     },
     async close() {
-      await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+      // server.close() waits for open connections, which only aedes.close() ends.
+      const stopped = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await stopped;
     },
   };
 }

@@ -1,11 +1,9 @@
 import type { WebSocket } from 'ws';
 import { closeCodeOf, type ErrorCode, type GatewayError } from '../errors.js';
 import type { Authenticated } from './authenticate.js';
-import { RateLimiter } from './rate-limit.js';
+import type { RateLimiter } from './rate-limit.js';
 
 export interface ConnectionLimits {
-  messagesPerSec: number;
-  burst: number;
   maxInFlight: number;
 }
 
@@ -15,16 +13,15 @@ export class DeviceConnection {
   /** Heartbeat ticks since the last pong. */
   missedPongs = 0;
   readonly openedAt = Date.now();
-  readonly limiter: RateLimiter;
+  /** The device's rate budget, set when the connection joins its session. */
+  limiter: RateLimiter | undefined;
   #inFlight = 0;
 
   constructor(
     readonly ws: WebSocket,
     readonly remote: string,
     private readonly limits: ConnectionLimits,
-  ) {
-    this.limiter = new RateLimiter(limits.messagesPerSec, limits.burst);
-  }
+  ) {}
 
   get device(): string | undefined {
     return this.identity?.device;

@@ -22,7 +22,7 @@ export async function onDeviceMessage(ctx: MessageContext, conn: DeviceConnectio
   if (!frame.ok) return reject(ctx, conn, frame.error, undefined, { raw, isBinary });
   const id = frameId(frame.value);
   // Not dead-lettered: the frame is fine, the device may send it again later.
-  if (!conn.limiter.take()) return reject(ctx, conn, fail('rate_limited').error, id);
+  if (!conn.limiter!.take()) return reject(ctx, conn, fail('rate_limited').error, id);
   const message = validateMessage(ctx.validators.get(identity.model)!, frame.value);
   if (!message.ok) return reject(ctx, conn, message.error, id, { raw, isBinary });
 

@@ -1,11 +1,14 @@
 import type { DeviceConnection } from './connection.js';
 import type { Presence } from './presence.js';
+import { RateLimiter } from './rate-limit.js';
 
 export type SessionPolicy = 'takeover' | 'multi';
 
 interface DeviceSession {
   connections: Set<DeviceConnection>;
   since: number;
+  /** One budget per device, shared by all its connections under `multi`. */
+  limiter: RateLimiter;
 }
 
 /**
@@ -18,14 +21,22 @@ export class DeviceSessions {
 
   constructor(
     private readonly policy: SessionPolicy,
+    private readonly rate: { messagesPerSec: number; burst: number },
     private readonly onPresence: (device: string, presence: Presence) => void,
   ) {}
 
-  /** Registers a newly authenticated connection; returns the connections it replaces (takeover). */
+  /**
+   * Registers a newly authenticated connection and gives it the device's rate
+   * budget; returns the connections it replaces (takeover).
+   */
   add(conn: DeviceConnection): DeviceConnection[] {
     const device = conn.device!;
     let session = this.#sessions.get(device);
-    if (!session) this.#sessions.set(device, (session = { connections: new Set(), since: Date.now() }));
+    if (!session) {
+      const limiter = new RateLimiter(this.rate.messagesPerSec, this.rate.burst);
+      this.#sessions.set(device, (session = { connections: new Set(), since: Date.now(), limiter }));
+    }
+    conn.limiter = session.limiter;
     const replaced = this.policy === 'takeover' ? [...session.connections] : [];
     for (const old of replaced) session.connections.delete(old);
     session.connections.add(conn);

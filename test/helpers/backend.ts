@@ -1,0 +1,76 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import type { TestGateway } from './gateway.js';
+
+export interface Received {
+  topic: string;
+  payload: Record<string, unknown>;
+  retain: boolean;
+}
+
+/** A real mqtt.js client that queues messages per arrival, like TestDevice does for frames. */
+export class TestBackend {
+  readonly messages: Received[] = [];
+  #waiters: Array<(message: Received) => void> = [];
+
+  constructor(readonly client: MqttClient) {
+    client.on('message', (topic, payload, packet) => {
+      const message = { topic, payload: JSON.parse(payload.toString()) as Record<string, unknown>, retain: packet.retain };
+      const waiter = this.#waiters.shift();
+      if (waiter) waiter(message);
+      else this.messages.push(message);
+    });
+  }
+
+  nextMessage(timeoutMs = 5000): Promise<Received> {
+    const queued = this.messages.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no MQTT message within timeout')), timeoutMs);
+      this.#waiters.push((message) => {
+        clearTimeout(timer);
+        resolve(message);
+      });
+    });
+  }
+
+  /** Subscribes and resolves with the granted QoS (128 = refused). */
+  async subscribe(filter: string): Promise<number> {
+    try {
+      const granted = await this.client.subscribeAsync(filter, { qos: 1 });
+      return granted[0]!.qos;
+    } catch (err) {
+      // mqtt.js rejects a SUBACK whose only grant is a failure.
+      const granted = (err as { packet?: { granted?: number[] } }).packet?.granted;
+      if (granted?.[0] === 128) return 128;
+      throw err;
+    }
+  }
+
+  publish(topic: string, payload: unknown): Promise<unknown> {
+    return this.client.publishAsync(topic, JSON.stringify(payload), { qos: 1 });
+  }
+
+  close(): Promise<void> {
+    return this.client.endAsync();
+  }
+}
+
+/** Adds an MQTT user with the given ACL and connects as it. */
+export async function connectBackend(
+  gw: TestGateway,
+  acl: { pub?: string[]; sub?: string[] } = { sub: ['#'] },
+  name = `backend-${Math.random().toString(36).slice(2, 8)}`,
+): Promise<TestBackend> {
+  const password = `pw-${name}`;
+  const added = await gw.users.add(name, password, acl.pub ?? [], acl.sub ?? []);
+  if (!added.ok) throw new Error(`users.add: ${added.error.code}`);
+  const client = await mqtt.connectAsync(gw.addresses.mqtt, { username: name, password, reconnectPeriod: 0 });
+  return new TestBackend(client);
+}
+
+/** Connects and subscribes in one step. */
+export async function subscribedBackend(gw: TestGateway, ...filters: string[]): Promise<TestBackend> {
+  const backend = await connectBackend(gw, { sub: filters });
+  for (const filter of filters) await backend.subscribe(filter);
+  return backend;
+}

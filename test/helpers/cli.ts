@@ -1,0 +1,46 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const GATEWAY_BIN = fileURLToPath(new URL('../../bin/ws-mqtt-gateway.js', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI as a separate process, as a user would. */
+export function runCli(args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [GATEWAY_BIN, ...args], { env: { ...process.env, ...options.env } });
+  child.stdin.end(options.stdin ?? '');
+  return collect(child);
+}
+
+export function collect(child: ChildProcess): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** Starts `ws-mqtt-gateway start --json` on ephemeral ports and resolves with its address line. */
+export async function spawnGateway(
+  dataDir: string,
+  extra: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; addresses: { ws: string; mqtt: string; http: string }; stderr: () => string }> {
+  const args = ['start', '--dev', '--json', '--data-dir', dataDir, '--ws-port', '0', '--mqtt-port', '0', '--http-port', '0', ...extra];
+  const child = spawn(process.execPath, [GATEWAY_BIN, ...args], { env: { ...process.env, ...env } });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolve(out);
+    });
+    child.once('exit', (code) => reject(new Error(`gateway exited ${code}: ${stderr}`)));
+  });
+  return { child, addresses: JSON.parse(line) as { ws: string; mqtt: string; http: string }, stderr: () => stderr };
+}

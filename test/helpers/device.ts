@@ -1,0 +1,78 @@
+import { WebSocket } from 'ws';
+import type { TestGateway } from './gateway.js';
+
+export interface Frame {
+  type: string;
+  [key: string]: unknown;
+}
+
+/** A real ws client that queues every frame it receives, so a test can await them in order. */
+export class TestDevice {
+  readonly frames: Frame[] = [];
+  #waiters: Array<(frame: Frame) => void> = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer) => {
+      const frame = JSON.parse(data.toString()) as Frame;
+      const waiter = this.#waiters.shift();
+      if (waiter) waiter(frame);
+      else this.frames.push(frame);
+    });
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+
+  nextFrame(timeoutMs = 5000): Promise<Frame> {
+    const queued = this.frames.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no frame within timeout')), timeoutMs);
+      this.#waiters.push((frame) => {
+        clearTimeout(timer);
+        resolve(frame);
+      });
+    });
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  close(): Promise<{ code: number; reason: string }> {
+    this.ws.close();
+    return this.closed;
+  }
+}
+
+export interface DeviceOptions {
+  /** Authenticate with a hello frame instead of the Authorization header. */
+  hello?: boolean;
+  /** Answer pings (default true); false simulates a dead peer. */
+  autoPong?: boolean;
+  url?: string;
+}
+
+/** Opens a socket (TLS verified against the gateway's dev certificate) without waiting for welcome. */
+export async function openDevice(gw: TestGateway, token: string | undefined, options: DeviceOptions = {}): Promise<TestDevice> {
+  const headers: Record<string, string> = token && !options.hello ? { authorization: `Bearer ${token}` } : {};
+  const ws = new WebSocket(options.url ?? gw.addresses.ws, { ca: gw.ca, headers, autoPong: options.autoPong ?? true });
+  const device = new TestDevice(ws);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  if (token && options.hello) device.send({ type: 'hello', token });
+  return device;
+}
+
+/** Opens a socket and waits for the welcome frame. */
+export async function connectDevice(gw: TestGateway, token: string, options: DeviceOptions = {}): Promise<TestDevice> {
+  const device = await openDevice(gw, token, options);
+  const welcome = await device.nextFrame();
+  if (welcome.type !== 'welcome') throw new Error(`expected welcome, got ${JSON.stringify(welcome)}`);
+  return device;
+}
+
+export function telemetry(id: string, data: Record<string, unknown>, ts?: number | string): Frame {
+  return ts === undefined ? { type: 'telemetry', id, data } : { type: 'telemetry', id, ts, data };
+}

@@ -1,0 +1,59 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../gateway/config.js';
+import { mergeConfig } from '../../gateway/config-sources.js';
+import { createLogger } from '../../gateway/log.js';
+import { SHIPPED_MODELS_DIR, listModelNames } from '../../gateway/models/load-models.js';
+import { DeviceRegistry } from '../../gateway/registry/devices.js';
+import { UserRegistry } from '../../gateway/registry/users.js';
+import { startGateway, type Gateway } from '../../gateway/server.js';
+import { DEV_CERT_FILE } from '../../gateway/tls/load-certificate.js';
+import { openStore, type Store } from '../../gateway/store/open-store.js';
+
+export interface TestGateway extends Gateway {
+  dataDir: string;
+  /** The dev certificate, so test clients verify TLS instead of switching it off. */
+  ca: Buffer;
+  /** A second handle on the registry, as the CLI would open it. */
+  devices: DeviceRegistry;
+  users: UserRegistry;
+  store: Store;
+}
+
+export function tempDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'wmg-test-'));
+}
+
+/** A real gateway on ephemeral ports with its own data dir and dev certificate. */
+export async function startTestGateway(overrides: Record<string, unknown> = {}, dataDir = tempDataDir()): Promise<TestGateway> {
+  const config = loadConfig(
+    mergeConfig(
+      { dataDir, dev: true, ws: { port: 0 }, mqtt: { port: 0 }, http: { port: 0 }, log: { level: 'error' } },
+      overrides,
+    ),
+    'test',
+  );
+  const gateway = await startGateway(config, createLogger(config.log.level));
+  const store = openStore(dataDir);
+  return {
+    ...gateway,
+    dataDir,
+    ca: readFileSync(join(dataDir, DEV_CERT_FILE)),
+    devices: new DeviceRegistry(store, listModelNames(SHIPPED_MODELS_DIR)),
+    users: new UserRegistry(store),
+    store,
+    async close() {
+      await gateway.close();
+      store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Provisions a device and returns its token. */
+export function provision(gw: TestGateway, device: string, model = 'env-sensor'): string {
+  const result = gw.devices.add(device, model);
+  if (!result.ok) throw new Error(`provision ${device}: ${result.error.code}`);
+  return result.value.token;
+}
