@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { RunSummary } from '../device-sim/stats.js';
 import { countMqtt, type MqttCounts } from './helpers/count-mqtt.js';
 import { waitFor } from './helpers/fake-gateway.js';
+import { startRelay } from './helpers/tcp-relay.js';
 import { addWatcher, portOf, runCli, SIM_BIN, startGatewayProcess, type GatewayProcess } from './helpers/gateway-process.js';
 
 // The device-sim CLI against the real gateway CLI, both as child processes,
@@ -87,32 +88,38 @@ test('--invalid-rate readings become dead letters, and the error counts match th
 
 test('devices reconnect after a gateway restart and resend what was not acked; nothing acked is lost', { timeout: 60_000 }, async (t) => {
   const setup = await setUp(t, 20);
-  const { ws, mqtt } = setup.gateway.addresses;
+  const relay = await startRelay(portOf(setup.gateway.addresses.ws));
+  t.after(() => relay.close());
   const sim = spawn(process.execPath, [
-    SIM_BIN, 'run', '--url', ws, '--tokens', setup.tokens, '--rate', '10/s', '--duration', '9s', '--insecure', '--json',
+    SIM_BIN, 'run', '--url', `wss://127.0.0.1:${relay.port}/v1/device`, '--tokens', setup.tokens,
+    '--rate', '10/s', '--duration', '8s', '--insecure', '--json',
   ]);
   let stdout = '';
   sim.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   await waitFor('telemetry flowing', () => setup.mqtt.telemetry.size >= 200);
   // The subscriber stays on until the gateway is gone, to see all it published.
+  relay.target = undefined;
   await setup.gateway.stop();
   await setup.mqtt.client.endAsync(true);
   const beforeRestart = setup.mqtt.telemetry.size;
-  // Same ports, so the running devices find it again; they buffer meanwhile.
-  setup.gateway = await startGatewayProcess(setup.dataDir, { ws: portOf(ws), mqtt: portOf(mqtt) });
+  // Devices keep measuring and buffering while they retry against the dead port.
+  await waitFor('devices retrying', () => relay.refused >= 20);
+  setup.gateway = await startGatewayProcess(setup.dataDir);
   await countMqtt(setup.gateway.addresses.mqtt, 'watcher', PASSWORD, setup.mqtt);
+  relay.target = portOf(setup.gateway.addresses.ws);
   const [code] = (await once(sim, 'exit')) as [number];
   assert.equal(code, 0);
   const summary = parseSummary(stdout);
   assert.equal(summary.errors.shutting_down, 20, 'every device saw the gateway go away (1001)');
   assert.ok(summary.reconnects >= 20, `reconnects ${summary.reconnects}`);
+  assert.ok(summary.connectFailures > 0, 'devices kept trying while it was down');
   assert.equal(summary.unacked, 0);
   assert.equal(summary.dropped, 0);
-  assert.equal(summary.acked, summary.sent, 'everything sent was eventually acked');
+  assert.equal(summary.acked, summary.sent, 'everything sent, including what was buffered or in flight, was acked');
   await waitFor('all acked messages on MQTT', () => setup.mqtt.telemetry.size >= summary.acked);
-  // Distinct ids across both gateway lives: each acked message appears, none is missing.
+  // Distinct ids across both gateway lives: every acked message is there, none missing.
   assert.equal(setup.mqtt.telemetry.size, summary.acked);
-  assert.ok(setup.mqtt.telemetry.size > beforeRestart);
+  assert.ok(setup.mqtt.telemetry.size > beforeRestart + 300, 'readings buffered during the outage arrived');
 });
 
 test("a newcomer's `npm run demo` provisions into the data dir and runs 10 devices; a second run reuses them", { timeout: 60_000 }, async (t) => {
