@@ -4,6 +4,8 @@ export interface BackoffOptions {
 }
 
 export const RECONNECT_BACKOFF: BackoffOptions = { baseMs: 500, capMs: 30_000 };
+/** After rate_limited / internal_error: the connection is fine, so retry sooner. */
+export const RESEND_BACKOFF: BackoffOptions = { baseMs: 250, capMs: 5_000 };
 
 /**
  * Exponential backoff with full jitter: a uniform delay in [0, min(cap, base*2^attempt)).

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { backoffDelay, RECONNECT_BACKOFF } from './backoff.js';
+import { backoffDelay, RECONNECT_BACKOFF, RESEND_BACKOFF } from './backoff.js';
 import { closeReason, isFinalRejection } from './close-codes.js';
 import { handleCommand, type CommandTarget } from './handle-command.js';
 import type { SensorModel } from './models/sensor-model.js';
@@ -38,6 +38,12 @@ interface Pending {
 // Telemetry written but not acked, per device. Beyond this the device waits
 // for acks, like firmware with a small send window; the rest stays buffered.
 const SEND_WINDOW = 32;
+// A backlog (readings buffered while offline) goes out at a bounded pace, like
+// firmware draining its flash: at least this many frames/s, or twice the
+// reading rate when that is higher. Unpaced, 5 minutes of buffered readings
+// would hit the gateway's per-device rate limit (limits.messagesPerSec, default 100).
+const MIN_CATCH_UP_PER_SEC = 50;
+const SEND_BURST = SEND_WINDOW;
 // Readings kept while offline; the oldest go first (counted as dropped).
 const MAX_BUFFERED = 1000;
 // A newer connection with our id took over (4409): someone else runs this
@@ -76,6 +82,9 @@ export class SimDevice implements CommandTarget {
   #welcomed = false;
   #bootAt = Date.now();
   #rebootDelayMs: number | undefined;
+  /** Token bucket pacing the writes; refilled at #sendPerSec. */
+  #sendTokens = SEND_BURST;
+  #tokensAt = performance.now();
 
   constructor(identity: DeviceIdentity, sensor: SensorModel, faults: Rng, settings: DeviceSettings) {
     this.id = identity.device;
@@ -84,6 +93,11 @@ export class SimDevice implements CommandTarget {
     this.#faults = faults;
     this.#settings = settings;
     this.#intervalMs = settings.intervalMs;
+  }
+
+  /** Frames per second this device may write: enough to catch up on a backlog. */
+  get #sendPerSec(): number {
+    return Math.max(MIN_CATCH_UP_PER_SEC, 2000 / this.#intervalMs);
   }
 
   /** Connects now and takes the first reading at a random point within one interval. */
@@ -228,8 +242,10 @@ export class SimDevice implements CommandTarget {
     }
     // rate_limited / internal_error: the gateway did not take it; keep it and
     // hold all sending for a backoff, as the protocol asks.
+    // Frames already in flight behind it get the same answer: one pause for the lot.
+    if (this.#paused) return;
     this.#paused = true;
-    scheduler.after(this.#resendTask, backoffDelay(this.#retryAttempt++, RECONNECT_BACKOFF) + 100);
+    scheduler.after(this.#resendTask, backoffDelay(this.#retryAttempt++, RESEND_BACKOFF) + 50);
   }
 
   #resume(): void {
@@ -323,13 +339,22 @@ export class SimDevice implements CommandTarget {
   #pump(): void {
     if (this.#phase !== 'online' || this.#paused) return;
     const ws = this.#ws!;
-    const { stats, dropRate } = this.#settings;
+    const { stats, dropRate, scheduler } = this.#settings;
+    const now = performance.now();
+    this.#sendTokens = Math.min(SEND_BURST, this.#sendTokens + ((now - this.#tokensAt) / 1000) * this.#sendPerSec);
+    this.#tokensAt = now;
     for (const pending of this.#pending.values()) {
       if (this.#inFlight >= SEND_WINDOW) break;
       if (pending.inFlight) continue;
+      if (this.#sendTokens < 1) {
+        // Out of pace: come back when the next token is due.
+        if (!this.#resendTask.scheduled) scheduler.after(this.#resendTask, Math.ceil(1000 / this.#sendPerSec));
+        break;
+      }
+      this.#sendTokens--;
       ws.send(pending.frame);
       pending.inFlight = true;
-      pending.sentAt = performance.now();
+      pending.sentAt = now;
       if (pending.sends++ === 0) stats.sent++;
       else stats.resent++;
       this.#inFlight++;

@@ -31,9 +31,9 @@ export async function startRelay(target: number): Promise<TcpRelay> {
     }
     const outbound = createConnection(relay.target, '127.0.0.1');
     track(outbound);
+    // pipe() ends each side after flushing what the other sent (a gateway's
+    // 1001 close frame must get through); destroy() would drop it.
     inbound.pipe(outbound).pipe(inbound);
-    inbound.on('close', () => outbound.destroy());
-    outbound.on('close', () => inbound.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   relay.port = (server.address() as AddressInfo).port;
