@@ -16,7 +16,7 @@ export interface GatewayConfig {
   devices: { sessionPolicy: 'takeover' | 'multi'; heartbeatMs: number };
   limits: { maxFrameBytes: number; messagesPerSec: number; burst: number; maxInFlight: number };
   models: { dir?: string };
-  commands: { defaultTtlMs: number; maxTtlMs: number; resultTimeoutMs: number; maxQueuePerDevice: number };
+  commands: { defaultTtlMs: number; maxTtlMs: number; resultTimeoutMs: number; maxQueuePerDevice: number; startupReportDelayMs: number };
 }
 
 export const CONFIG_SCHEMA_FILE = fileURLToPath(new URL('../../schemas/config.schema.json', import.meta.url));

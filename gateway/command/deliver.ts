@@ -9,6 +9,7 @@ export interface DeliveryOptions {
   maxQueuePerDevice: number;
   /** Finished commands are remembered this long, so a republished id is not run twice. */
   dedupWindowMs: number;
+  startupReportDelayMs: number;
 }
 
 export interface StatusEvent {
@@ -28,6 +29,7 @@ const SWEEP_MS = 250;
  */
 export class CommandDelivery {
   #sweeper: NodeJS.Timeout | undefined;
+  #firstSweep: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly queue: CommandQueue,
@@ -80,14 +82,24 @@ export class CommandDelivery {
     return true;
   }
 
-  /** Starts the sweeper that reports expired and timed-out commands (also those left from before a restart). */
+  /**
+   * Starts the sweeper that reports expired and timed-out commands. Its first
+   * run waits startupReportDelayMs: status events are not retained, and
+   * commands that lapsed while the gateway was down should be reported once
+   * backends have had time to reconnect. Lapsed commands are never delivered
+   * meanwhile (pending() skips them).
+   */
   start(): void {
-    this.sweep();
-    this.#sweeper = setInterval(() => this.sweep(), SWEEP_MS);
-    this.#sweeper.unref();
+    this.#firstSweep = setTimeout(() => {
+      this.sweep();
+      this.#sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+      this.#sweeper.unref();
+    }, this.options.startupReportDelayMs);
+    this.#firstSweep.unref();
   }
 
   stop(): void {
+    clearTimeout(this.#firstSweep);
     clearInterval(this.#sweeper);
   }
 
