@@ -15,6 +15,7 @@ import { onDeviceMessage, type MessageContext } from './device/on-message.js';
 import { DeviceSessions } from './device/sessions.js';
 import { compileValidators } from './device/validate.js';
 import { startHealthEndpoint } from './http/health.js';
+import { fail } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { loadModels, SHIPPED_MODELS_DIR } from './models/load-models.js';
 import { DeviceRegistry } from './registry/devices.js';
@@ -91,9 +92,19 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       if (conn.device) log.info('device disconnected', { device: conn.device, closeCode: code });
     });
     handshake(conn, req, { registry, timeoutMs: config.auth.timeoutMs, log }, () => {
-      for (const old of sessions.add(conn)) old.closeWith('replaced');
       const { device, model } = conn.identity!;
-      ws.on('message', (raw: Buffer, isBinary: boolean) => void onDeviceMessage(ctx, conn, raw, isBinary));
+      if (!validators.has(model)) {
+        // Provisioned with a model whose schemas were removed since: nothing it sends could be checked.
+        log.error('device model has no schemas; closing', { code: 'internal_error', device, model });
+        return conn.closeWith('internal_error');
+      }
+      for (const old of sessions.add(conn)) old.closeWith('replaced');
+      ws.on('message', (raw: Buffer, isBinary: boolean) => {
+        onDeviceMessage(ctx, conn, raw, isBinary).catch((err: Error) => {
+          log.error('device frame handling failed', { code: 'internal_error', device, error: err.stack });
+          conn.sendError(fail('internal_error').error, undefined);
+        });
+      });
       conn.send({ type: 'welcome', device, model, heartbeatMs: config.devices.heartbeatMs, maxFrameBytes: config.limits.maxFrameBytes });
       log.info('device connected', { device, model, remote: conn.remote });
       delivery.deliverPending(device);

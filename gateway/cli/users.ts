@@ -38,7 +38,7 @@ export async function usersCommand(action: UserAction, name: string | undefined,
 
 // Passwords come on stdin, never argv (visible in ps and shell history); one trailing newline is stripped.
 async function readPassword(): Promise<string> {
-  if (process.stdin.isTTY) process.stderr.write('Password: ');
+  if (process.stdin.isTTY) process.stderr.write('Password (then Enter and Ctrl-D): ');
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
