@@ -16,6 +16,7 @@ export interface GatewayConfig {
   devices: { sessionPolicy: 'takeover' | 'multi'; heartbeatMs: number };
   limits: { maxFrameBytes: number; messagesPerSec: number; burst: number; maxInFlight: number };
   models: { dir?: string };
+  commands: { defaultTtlMs: number; maxTtlMs: number; resultTimeoutMs: number; maxQueuePerDevice: number; startupReportDelayMs: number };
 }
 
 export const CONFIG_SCHEMA_FILE = fileURLToPath(new URL('../../schemas/config.schema.json', import.meta.url));
@@ -33,6 +34,9 @@ export function loadConfig(raw: unknown, source: string): Readonly<GatewayConfig
       return `  ${key || '(root)'}: ${e.message}`;
     });
     throw new ConfigError(`Invalid config (${source}):\n${lines.join('\n')}`);
+  }
+  if (config.commands.defaultTtlMs > config.commands.maxTtlMs) {
+    throw new ConfigError(`Invalid config (${source}): commands.defaultTtlMs must not exceed commands.maxTtlMs`);
   }
   if ((config.tls.cert === undefined) !== (config.tls.key === undefined)) {
     throw new ConfigError(`Invalid config (${source}): tls.cert and tls.key go together; set both or neither`);

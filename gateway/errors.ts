@@ -12,7 +12,11 @@ export const ERRORS = {
   replaced: { message: 'A newer connection of this device took over', close: 4409 },
   frame_too_large: { message: 'Frame exceeds limits.maxFrameBytes', close: 1009 },
   shutting_down: { message: 'Gateway is shutting down', close: 1001 },
-  internal_error: { message: 'Gateway could not handle the frame; it was not accepted, resend it later' },
+  internal_error: { message: 'Gateway could not handle the frame; it was not accepted, resend it later', close: 1011 },
+  // Commands (reported on devices/{id}/commands/{cmdId}/status, or to the device for results).
+  invalid_command: { message: "Command is not valid JSON, or does not match the envelope or the device model's command schema" },
+  queue_full: { message: "The device's command queue is full (commands.maxQueuePerDevice)" },
+  invalid_command_result: { message: 'command_result does not match the protocol, or no delivered command with this id awaits a result' },
   // MQTT side: logged when a backend is refused (MQTT 3.1.1 has no frame to carry them).
   publish_denied: { message: 'Backend publish refused: gateway-only topic or outside the user\'s ACL' },
   subscribe_denied: { message: 'Backend subscription refused: outside the user\'s ACL' },

@@ -1,7 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
-import { startEmbeddedBroker } from './broker/embedded.js';
+import { createEmbeddedBroker } from './broker/embedded.js';
 import { OrderedPublisher } from './broker/ordered-publisher.js';
+import { CommandDelivery } from './command/deliver.js';
+import { onBackendCommand } from './command/on-command.js';
+import { SqliteCommandQueue } from './command/queue.js';
+import { compileCommandValidators } from './command/validate-command.js';
 import type { GatewayConfig } from './config.js';
 import { DeviceConnection } from './device/connection.js';
 import { handshake } from './device/handshake.js';
@@ -11,6 +15,7 @@ import { onDeviceMessage, type MessageContext } from './device/on-message.js';
 import { DeviceSessions } from './device/sessions.js';
 import { compileValidators } from './device/validate.js';
 import { startHealthEndpoint } from './http/health.js';
+import { fail } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { loadModels, SHIPPED_MODELS_DIR } from './models/load-models.js';
 import { DeviceRegistry } from './registry/devices.js';
@@ -39,19 +44,25 @@ const REGISTRY_POLL_MS = 250;
 export async function startGateway(config: GatewayConfig, log: Logger = createLogger(config.log.level)): Promise<Gateway> {
   const models = loadModels(config.models.dir ?? SHIPPED_MODELS_DIR);
   const validators = compileValidators(models);
+  const commandValidators = compileCommandValidators(models, config.commands.maxTtlMs);
   const certificate = await loadCertificate(config, log);
   const store = openStore(config.dataDir);
   const registry = new DeviceRegistry(store, models.map((m) => m.name));
   const users = new UserRegistry(store);
   const topics = topicsFor(config.mqtt.topicRoot);
 
-  const broker = await startEmbeddedBroker({
+  const broker = await createEmbeddedBroker({
     host: config.mqtt.host,
     port: config.mqtt.port,
     tlsPort: config.mqtt.tlsPort,
     tls: certificate,
     users,
     gatewayOnly: topics.gatewayOnly,
+    onAuthorizedPublish(topic, payload) {
+      const device = topics.commandTarget(topic);
+      // Only called once the broker listens, after everything below is wired.
+      if (device !== undefined) onBackendCommand(commandContext, device, payload);
+    },
     log,
   });
   const events = new OrderedPublisher(broker.aedes, log);
@@ -60,7 +71,15 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     void events.publish(device, topics.presence(device), presence, true);
   });
   const connections = new Set<DeviceConnection>();
-  const ctx: MessageContext = { aedes: broker.aedes, topics, validators, log };
+  const delivery = new CommandDelivery(
+    new SqliteCommandQueue(store),
+    { find: (device) => sessions.newest(device) },
+    (event) => void events.publish(event.device, topics.commandStatus(event.device, event.id), event),
+    { ...config.commands, dedupWindowMs: config.commands.maxTtlMs },
+    log,
+  );
+  const commandContext = { registry, validators: commandValidators, delivery, defaultTtlMs: config.commands.defaultTtlMs };
+  const ctx: MessageContext = { aedes: broker.aedes, topics, validators, commands: { validators: commandValidators, delivery }, log };
 
   function onConnection(ws: WebSocket, req: IncomingMessage): void {
     const conn = new DeviceConnection(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`, config.limits);
@@ -73,11 +92,22 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       if (conn.device) log.info('device disconnected', { device: conn.device, closeCode: code });
     });
     handshake(conn, req, { registry, timeoutMs: config.auth.timeoutMs, log }, () => {
-      for (const old of sessions.add(conn)) old.closeWith('replaced');
       const { device, model } = conn.identity!;
-      ws.on('message', (raw: Buffer, isBinary: boolean) => void onDeviceMessage(ctx, conn, raw, isBinary));
+      if (!validators.has(model)) {
+        // Provisioned with a model whose schemas were removed since: nothing it sends could be checked.
+        log.error('device model has no schemas; closing', { code: 'internal_error', device, model });
+        return conn.closeWith('internal_error');
+      }
+      for (const old of sessions.add(conn)) old.closeWith('replaced');
+      ws.on('message', (raw: Buffer, isBinary: boolean) => {
+        onDeviceMessage(ctx, conn, raw, isBinary).catch((err: Error) => {
+          log.error('device frame handling failed', { code: 'internal_error', device, error: err.stack });
+          conn.sendError(fail('internal_error').error, undefined);
+        });
+      });
       conn.send({ type: 'welcome', device, model, heartbeatMs: config.devices.heartbeatMs, maxFrameBytes: config.limits.maxFrameBytes });
       log.info('device connected', { device, model, remote: conn.remote });
+      delivery.deliverPending(device);
     });
   }
 
@@ -89,6 +119,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     onConnection,
   });
   const stopHeartbeat = startHeartbeat(connections, config.devices.heartbeatMs);
+  delivery.start();
   const stopWatching = watchRegistryChanges(store, REGISTRY_POLL_MS, (change) => {
     if (change.kind === 'user') {
       if (!users.exists(change.subject)) broker.disconnectUser(change.subject);
@@ -107,8 +138,9 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     mqttClients: broker.aedes.connectedClients,
   }));
 
-  const addresses: GatewayAddresses = { ws: listener.url, mqtt: broker.address.mqtt, http: http.url };
-  if (broker.address.mqtts) addresses.mqtts = broker.address.mqtts;
+  const mqtt = await broker.listen();
+  const addresses: GatewayAddresses = { ws: listener.url, mqtt: mqtt.mqtt, http: http.url };
+  if (mqtt.mqtts) addresses.mqtts = mqtt.mqtts;
   log.info('gateway listening', { ...addresses });
 
   let closing: Promise<void> | undefined;
@@ -118,6 +150,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       closing ??= (async () => {
         stopHeartbeat();
         stopWatching();
+        delivery.stop();
         for (const device of sessions.devices()) {
           void events.publish(device, topics.presence(device), { online: false, since: Date.now(), connections: 0 }, true);
         }

@@ -15,16 +15,26 @@ export interface Topics {
   state(device: string): string;
   presence(device: string): string;
   deadLetter(device: string): string;
+  commandStatus(device: string, command: string): string;
+  /** The device a backend addresses by publishing on {root}/{device}/commands, if the topic is one. */
+  commandTarget(topic: string): string | undefined;
   /** Topic filters only the gateway itself may publish to, whatever a user's ACL says. */
   gatewayOnly: readonly string[];
 }
 
 export function topicsFor(root: string): Topics {
+  const prefix = `${root}/`;
   return {
     telemetry: (device) => `${root}/${device}/telemetry`,
     state: (device) => `${root}/${device}/state`,
     presence: (device) => `${root}/${device}/presence`,
     deadLetter: (device) => `${DEAD_LETTER_ROOT}/${device}`,
-    gatewayOnly: [`${root}/+/telemetry`, `${root}/+/state`, `${root}/+/presence`, 'gateway/#'],
+    commandStatus: (device, command) => `${root}/${device}/commands/${command}/status`,
+    commandTarget(topic) {
+      if (!topic.startsWith(prefix) || !topic.endsWith('/commands')) return undefined;
+      const device = topic.slice(prefix.length, -'/commands'.length);
+      return device.length > 0 && !device.includes('/') ? device : undefined;
+    },
+    gatewayOnly: [`${root}/+/telemetry`, `${root}/+/state`, `${root}/+/presence`, `${root}/+/commands/+/status`, 'gateway/#'],
   };
 }

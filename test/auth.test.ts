@@ -1,11 +1,14 @@
 // Who may connect as a device: only a live token, given in the upgrade header or
 // a first hello frame, and only in time. Revoke and rotate act on open sockets.
 import assert from 'node:assert/strict';
+import { cpSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { SHIPPED_MODELS_DIR } from '../gateway/models/load-models.js';
 import { WebSocket } from 'ws';
 import { runCli } from './helpers/cli.js';
 import { connectDevice, openDevice, telemetry } from './helpers/device.js';
-import { provision, startTestGateway } from './helpers/gateway.js';
+import { provision, startTestGateway, tempDataDir } from './helpers/gateway.js';
 
 test('the welcome frame names the device, its model and the limits', async (t) => {
   const gw = await startTestGateway({ devices: { heartbeatMs: 15000 }, limits: { maxFrameBytes: 4096 } });
@@ -107,4 +110,18 @@ test('ids with wildcards, slashes, or out of the id pattern are refused at provi
   assert.equal(gw.devices.add('x'.repeat(64), 'env-sensor').ok, true);
   const unknownModel = gw.devices.add('dev-9', 'toaster');
   assert.equal(unknownModel.ok ? 'ok' : unknownModel.error.code, 'unknown_model');
+});
+
+test('a device whose model has no schemas any more is closed with 1011 internal_error, others keep working', async (t) => {
+  const models = tempDataDir();
+  t.after(() => rmSync(models, { recursive: true, force: true }));
+  cpSync(join(SHIPPED_MODELS_DIR, 'env-sensor'), join(models, 'env-sensor'), { recursive: true });
+  const gw = await startTestGateway({ models: { dir: models } });
+  t.after(() => gw.close());
+  const orphan = await openDevice(gw, provision(gw, 'meter-1', 'meter'));
+  assert.deepEqual(await orphan.closed, { code: 1011, reason: 'internal_error' });
+  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  device.send(telemetry('m-1', { temperature: 20, humidity: 30 }));
+  assert.deepEqual(await device.nextFrame(), { type: 'ack', id: 'm-1' });
+  await device.close();
 });

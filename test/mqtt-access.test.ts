@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import mqtt from 'mqtt';
-import { connectBackend, subscribedBackend } from './helpers/backend.js';
+import { connectBackend, subscribedBackend, TestBackend } from './helpers/backend.js';
 import { connectDevice, telemetry } from './helpers/device.js';
 import { provision, startTestGateway } from './helpers/gateway.js';
 
@@ -99,4 +99,19 @@ test('users remove closes that user\'s live MQTT session', async (t) => {
   assert.ok(gw.users.remove('leaving').ok);
   await closed;
   backend.client.end(true);
+});
+
+test('with mqtt.tlsPort set, backends can connect over MQTTS with the gateway certificate', async (t) => {
+  const gw = await startTestGateway({ mqtt: { tlsPort: 0 } });
+  t.after(() => gw.close());
+  assert.match(gw.addresses.mqtts!, /^mqtts:\/\/127\.0\.0\.1:\d+$/);
+  await gw.users.add('secure', 'pw', [], ['devices/#']);
+  const client = await mqtt.connectAsync(gw.addresses.mqtts!, { username: 'secure', password: 'pw', ca: gw.ca, reconnectPeriod: 0 });
+  const backend = new TestBackend(client);
+  await backend.subscribe('devices/+/telemetry');
+  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  device.send(telemetry('over-tls', { temperature: 1, humidity: 1 }));
+  assert.equal((await backend.nextMessage()).payload.id, 'over-tls');
+  await device.close();
+  await backend.close();
 });

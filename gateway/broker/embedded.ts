@@ -13,12 +13,18 @@ export interface EmbeddedBrokerOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   users: UserRegistry;
   gatewayOnly: readonly string[];
+  /**
+   * Sees every publish that passed the ACL, before the broker acks it to the
+   * publisher (the hook for commands, which must be on disk before the PUBACK).
+   */
+  onAuthorizedPublish(topic: string, payload: Buffer): void;
   log: Logger;
 }
 
 export interface EmbeddedBroker {
   aedes: Aedes;
-  address: { mqtt: string; mqtts?: string };
+  /** Opens the MQTT (and MQTTS) listeners; until then no backend can reach the broker. */
+  listen(): Promise<{ mqtt: string; mqtts?: string }>;
   /** Disconnects every live MQTT session of a user (after `users remove`). */
   disconnectUser(name: string): void;
   close(): Promise<void>;
@@ -33,7 +39,7 @@ function authError(message: string, returnCode: number): AuthenticateError {
 }
 
 /** Aedes with our user store behind CONNECT, PUBLISH and SUBSCRIBE; anonymous clients are refused. */
-export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { users, gatewayOnly, log } = options;
   const userOf = new WeakMap<Client, BackendUser>();
   const sessions = new Map<string, Set<Client>>();
@@ -63,7 +69,15 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     },
     authorizePublish(client, packet, done) {
       const user = client ? userOf.get(client) : undefined;
-      if (mayPublish(user, packet.topic, gatewayOnly)) return done(null);
+      if (mayPublish(user, packet.topic, gatewayOnly)) {
+        const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+        try {
+          options.onAuthorizedPublish(packet.topic, payload);
+        } catch (err) {
+          log.error('publish hook failed', { code: 'internal_error', topic: packet.topic, error: (err as Error).stack });
+        }
+        return done(null);
+      }
       // MQTT 3.1.1 cannot NACK a PUBLISH [MQTT-3.3.5-2]: aedes closes the connection.
       log.warn('mqtt publish refused', { code: 'publish_denied', user: user?.name, topic: packet.topic });
       done(new Error(`publish to ${packet.topic} is not allowed`));
@@ -89,21 +103,24 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   });
 
   const servers: Server[] = [];
-  const tcp = createTcpServer({ noDelay: true }, aedes.handle);
-  servers.push(tcp);
-  const address: EmbeddedBroker['address'] = { mqtt: `mqtt://${await listen(tcp, options.host, options.port)}` };
-  if (options.tlsPort !== null && options.tls) {
-    const tls = createTlsServer(options.tls, (socket) => {
-      socket.setNoDelay(true);
-      aedes.handle(socket);
-    });
-    servers.push(tls);
-    address.mqtts = `mqtts://${await listen(tls, options.host, options.tlsPort)}`;
+  async function listenAll(): Promise<{ mqtt: string; mqtts?: string }> {
+    const tcp = createTcpServer({ noDelay: true }, aedes.handle);
+    servers.push(tcp);
+    const address: { mqtt: string; mqtts?: string } = { mqtt: `mqtt://${await listen(tcp, options.host, options.port)}` };
+    if (options.tlsPort !== null && options.tls) {
+      const tls = createTlsServer(options.tls, (socket) => {
+        socket.setNoDelay(true);
+        aedes.handle(socket);
+      });
+      servers.push(tls);
+      address.mqtts = `mqtts://${await listen(tls, options.host, options.tlsPort)}`;
+    }
+    return address;
   }
 
   return {
     aedes,
-    address,
+    listen: listenAll,
     disconnectUser(name) {
       for (const client of sessions.get(name) ?? []) client.close();
       sessions.delete(name);

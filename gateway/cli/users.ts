@@ -1,7 +1,7 @@
 import { UserRegistry } from '../registry/users.js';
-import { openStore } from '../store/open-store.js';
-import { exitOnError, printResult } from './output.js';
-import { resolveConfig, type CommonFlags } from './resolve-config.js';
+import { printResult } from './output.js';
+import type { CommonFlags } from './resolve-config.js';
+import { withStore } from './with-store.js';
 
 export interface UserFlags extends CommonFlags {
   passwordStdin?: boolean;
@@ -13,41 +13,32 @@ export interface UserFlags extends CommonFlags {
 type UserAction = 'add' | 'list' | 'remove';
 
 export async function usersCommand(action: UserAction, name: string | undefined, flags: UserFlags): Promise<void> {
-  try {
-    const config = resolveConfig(flags);
-    // Read the password before opening the store: a slow pipe must not hold the file.
-    const password = action === 'add' ? await readPassword() : '';
-    const store = openStore(config.dataDir);
+  const password = action === 'add' ? await readPassword() : '';
+  await withStore(flags, async (store) => {
     const users = new UserRegistry(store);
     const json = Boolean(flags.json);
-    try {
-      if (action === 'list') {
-        const list = users.list();
-        printResult(json, undefined, list, () =>
-          list.length === 0
-            ? 'No users. Add one with: ws-mqtt-gateway users add NAME --password-stdin --allow-sub PATTERN'
-            : list.map((u) => `${u.name.padEnd(20)} pub: ${u.allowPub.join(' ') || '-'}  sub: ${u.allowSub.join(' ') || '-'}`).join('\n'),
-        );
-      } else if (action === 'add') {
-        const result = await users.add(name!, password, flags.allowPub ?? [], flags.allowSub ?? []);
-        printResult(json, result.ok ? undefined : result.error, result.ok && result.value, () => `User ${name} added.`);
-      } else {
-        const result = users.remove(name!);
-        printResult(json, result.ok ? undefined : result.error, result.ok && { name, removed: true }, () =>
-          `User ${name} removed; its live MQTT sessions are closed.`,
-        );
-      }
-    } finally {
-      store.close();
+    if (action === 'list') {
+      const list = users.list();
+      printResult(json, undefined, list, () =>
+        list.length === 0
+          ? 'No users. Add one with: ws-mqtt-gateway users add NAME --password-stdin --allow-sub PATTERN'
+          : list.map((u) => `${u.name.padEnd(20)} pub: ${u.allowPub.join(' ') || '-'}  sub: ${u.allowSub.join(' ') || '-'}`).join('\n'),
+      );
+    } else if (action === 'add') {
+      const result = await users.add(name!, password, flags.allowPub ?? [], flags.allowSub ?? []);
+      printResult(json, result.ok ? undefined : result.error, result.ok && result.value, () => `User ${name} added.`);
+    } else {
+      const result = users.remove(name!);
+      printResult(json, result.ok ? undefined : result.error, result.ok && { name, removed: true }, () =>
+        `User ${name} removed; its live MQTT sessions are closed.`,
+      );
     }
-  } catch (err) {
-    exitOnError(err);
-  }
+  });
 }
 
 // Passwords come on stdin, never argv (visible in ps and shell history); one trailing newline is stripped.
 async function readPassword(): Promise<string> {
-  if (process.stdin.isTTY) process.stderr.write('Password: ');
+  if (process.stdin.isTTY) process.stderr.write('Password (then Enter and Ctrl-D): ');
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');

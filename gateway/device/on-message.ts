@@ -1,4 +1,6 @@
 import type { Aedes } from 'aedes';
+import type { CommandDelivery } from '../command/deliver.js';
+import type { CommandResult, CommandValidators } from '../command/validate-command.js';
 import { fail, type GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Topics } from '../topics.js';
@@ -6,12 +8,13 @@ import type { DeviceConnection } from './connection.js';
 import { publishDeadLetter } from './dead-letter.js';
 import { frameId, parseFrame } from './parse-frame.js';
 import { publishMessage } from './publish.js';
-import { validateMessage, type ModelValidators } from './validate.js';
+import { pathErrors, validateMessage, type ModelValidators } from './validate.js';
 
 export interface MessageContext {
   aedes: Aedes;
   topics: Topics;
   validators: ReadonlyMap<string, ModelValidators>;
+  commands: { validators: CommandValidators; delivery: CommandDelivery };
   log: Logger;
 }
 
@@ -21,6 +24,8 @@ export async function onDeviceMessage(ctx: MessageContext, conn: DeviceConnectio
   const frame = parseFrame(raw, isBinary);
   if (!frame.ok) return reject(ctx, conn, frame.error, undefined, { raw, isBinary });
   const id = frameId(frame.value);
+  // Results answer the backend's commands: their rate is the backend's, not the device's.
+  if (frame.value.type === 'command_result') return onCommandResult(ctx, conn, frame.value, id);
   // Not dead-lettered: the frame is fine, the device may send it again later.
   if (!conn.limiter!.take()) return reject(ctx, conn, fail('rate_limited').error, id);
   const message = validateMessage(ctx.validators.get(identity.model)!, frame.value);
@@ -35,6 +40,17 @@ export async function onDeviceMessage(ctx: MessageContext, conn: DeviceConnectio
     conn.sendError(fail('internal_error').error, id);
   } finally {
     conn.publishSettled();
+  }
+}
+
+function onCommandResult(ctx: MessageContext, conn: DeviceConnection, frame: object, id: string | undefined): void {
+  const { validators, delivery } = ctx.commands;
+  if (!validators.result(frame)) {
+    return reject(ctx, conn, fail('invalid_command_result', pathErrors(validators.result.errors)).error, id);
+  }
+  if (!delivery.onResult(conn.identity!.device, frame as CommandResult)) {
+    const unknown = [{ path: '/id', message: 'no delivered command with this id awaits a result' }];
+    return reject(ctx, conn, fail('invalid_command_result', unknown).error, id);
   }
 }
 

@@ -1,7 +1,7 @@
 import { fail, ok, type Result } from '../errors.js';
 
 /** Frame types a device may send once authenticated. */
-const DEVICE_FRAME_TYPES = new Set(['telemetry', 'state']);
+const DEVICE_FRAME_TYPES = new Set(['telemetry', 'state', 'command_result']);
 
 export interface Frame {
   type: string;

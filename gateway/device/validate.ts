@@ -73,7 +73,8 @@ export function validateMessage(validators: ModelValidators, frame: { type: stri
 // `additionalProperties` on the parent object), so a device author sees
 // "/data/humidity" rather than "/data".
 export function pathErrors(errors: ErrorObject[] | null | undefined): PathError[] {
-  return (errors ?? []).slice(0, MAX_REPORTED_ERRORS).map((e) => {
+  // An `if` failure only says which `then` failed; that `then` reports the real cause.
+  return (errors ?? []).filter((e) => e.keyword !== 'if').slice(0, MAX_REPORTED_ERRORS).map((e) => {
     const params = e.params as { missingProperty?: string; additionalProperty?: string };
     const child = params.missingProperty ?? params.additionalProperty;
     return { path: child === undefined ? e.instancePath || '/' : `${e.instancePath}/${child}`, message: e.message ?? 'is invalid' };

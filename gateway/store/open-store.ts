@@ -29,6 +29,21 @@ const MIGRATIONS: readonly string[] = [
      subject  TEXT NOT NULL,
      at       INTEGER NOT NULL
    );`,
+  // Commands: rowid order is FIFO order per device; finished rows stay a while for duplicate detection.
+  `CREATE TABLE commands (
+     device        TEXT NOT NULL,
+     id            TEXT NOT NULL,
+     name          TEXT NOT NULL,
+     params        TEXT NOT NULL,
+     status        TEXT NOT NULL,
+     accepted_at   INTEGER NOT NULL,
+     expires_at    INTEGER NOT NULL,
+     delivered_at  INTEGER,
+     finished_at   INTEGER,
+     PRIMARY KEY (device, id)
+   );
+   CREATE INDEX commands_by_status ON commands (status, expires_at);
+   CREATE INDEX commands_by_device ON commands (device, status);`,
 ];
 
 export const STORE_FILE = 'gateway.db';

@@ -1,4 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
+import { Arrivals } from './arrivals.js';
 import type { TestGateway } from './gateway.js';
 
 export interface Received {
@@ -7,30 +8,18 @@ export interface Received {
   retain: boolean;
 }
 
-/** A real mqtt.js client that queues messages per arrival, like TestDevice does for frames. */
+/** A real mqtt.js client whose messages a test awaits in arrival order. */
 export class TestBackend {
-  readonly messages: Received[] = [];
-  #waiters: Array<(message: Received) => void> = [];
+  readonly #messages = new Arrivals<Received>('MQTT message');
 
   constructor(readonly client: MqttClient) {
     client.on('message', (topic, payload, packet) => {
-      const message = { topic, payload: JSON.parse(payload.toString()) as Record<string, unknown>, retain: packet.retain };
-      const waiter = this.#waiters.shift();
-      if (waiter) waiter(message);
-      else this.messages.push(message);
+      this.#messages.push({ topic, payload: JSON.parse(payload.toString()) as Record<string, unknown>, retain: packet.retain });
     });
   }
 
   nextMessage(timeoutMs = 5000): Promise<Received> {
-    const queued = this.messages.shift();
-    if (queued) return Promise.resolve(queued);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no MQTT message within timeout')), timeoutMs);
-      this.#waiters.push((message) => {
-        clearTimeout(timer);
-        resolve(message);
-      });
-    });
+    return this.#messages.next(timeoutMs);
   }
 
   /** Subscribes and resolves with the granted QoS (128 = refused). */

@@ -1,4 +1,5 @@
 import { WebSocket } from 'ws';
+import { Arrivals } from './arrivals.js';
 import type { TestGateway } from './gateway.js';
 
 export interface Frame {
@@ -6,32 +7,18 @@ export interface Frame {
   [key: string]: unknown;
 }
 
-/** A real ws client that queues every frame it receives, so a test can await them in order. */
+/** A real ws client whose frames a test awaits in arrival order. */
 export class TestDevice {
-  readonly frames: Frame[] = [];
-  #waiters: Array<(frame: Frame) => void> = [];
+  readonly #frames = new Arrivals<Frame>('frame');
   readonly closed: Promise<{ code: number; reason: string }>;
 
   constructor(readonly ws: WebSocket) {
-    ws.on('message', (data: Buffer) => {
-      const frame = JSON.parse(data.toString()) as Frame;
-      const waiter = this.#waiters.shift();
-      if (waiter) waiter(frame);
-      else this.frames.push(frame);
-    });
+    ws.on('message', (data: Buffer) => this.#frames.push(JSON.parse(data.toString()) as Frame));
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   }
 
   nextFrame(timeoutMs = 5000): Promise<Frame> {
-    const queued = this.frames.shift();
-    if (queued) return Promise.resolve(queued);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no frame within timeout')), timeoutMs);
-      this.#waiters.push((frame) => {
-        clearTimeout(timer);
-        resolve(frame);
-      });
-    });
+    return this.#frames.next(timeoutMs);
   }
 
   send(frame: unknown): void {

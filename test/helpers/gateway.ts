@@ -29,7 +29,7 @@ export function tempDataDir(): string {
 export async function startTestGateway(overrides: Record<string, unknown> = {}, dataDir = tempDataDir()): Promise<TestGateway> {
   const config = loadConfig(
     mergeConfig(
-      { dataDir, dev: true, ws: { port: 0 }, mqtt: { port: 0 }, http: { port: 0 }, log: { level: 'error' } },
+      { dataDir, dev: true, ws: { port: 0 }, mqtt: { port: 0 }, http: { port: 0 }, log: { level: 'error' }, commands: { startupReportDelayMs: 0 } },
       overrides,
     ),
     'test',

@@ -1,0 +1,116 @@
+import { fail, type GatewayError, type PathError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { CommandQueue, CommandStatus, QueuedCommand } from './queue.js';
+import type { DeviceRoute } from './route.js';
+import type { CommandResult } from './validate-command.js';
+
+export interface DeliveryOptions {
+  resultTimeoutMs: number;
+  maxQueuePerDevice: number;
+  /** Finished commands are remembered this long, so a republished id is not run twice. */
+  dedupWindowMs: number;
+  startupReportDelayMs: number;
+}
+
+export interface StatusEvent {
+  id: string;
+  device: string;
+  status: CommandStatus;
+  at: number;
+  result?: Record<string, unknown>;
+  error?: { code: string; message?: string; errors?: PathError[] };
+}
+
+const SWEEP_MS = 250;
+
+/**
+ * Takes checked commands into the durable queue, writes them to the device's
+ * newest connection in FIFO order, matches results, and reports each step.
+ */
+export class CommandDelivery {
+  #sweeper: NodeJS.Timeout | undefined;
+  #firstSweep: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly queue: CommandQueue,
+    private readonly route: DeviceRoute,
+    private readonly report: (event: StatusEvent) => void,
+    private readonly options: DeliveryOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** A valid command: queue it (durably, before anything is reported), then deliver if the device is online. */
+  submit(command: QueuedCommand): void {
+    const outcome = this.queue.enqueue(command, this.options.maxQueuePerDevice);
+    if (outcome === 'duplicate') {
+      this.log.info('duplicate command ignored', { device: command.device, command: command.id });
+      return;
+    }
+    if (outcome === 'queue_full') {
+      this.reject(command.device, command.id, fail('queue_full').error);
+      return;
+    }
+    this.#report(command, 'accepted');
+    this.deliverPending(command.device);
+  }
+
+  reject(device: string, id: string, error: GatewayError): void {
+    this.log.info('command rejected', { code: error.code, device, command: id });
+    this.report({ id, device, status: 'rejected', at: Date.now(), error });
+  }
+
+  /** Writes every queued command of the device to its newest connection, oldest first. */
+  deliverPending(device: string): void {
+    const sink = this.route.find(device);
+    if (!sink) return;
+    const now = Date.now();
+    for (const command of this.queue.pending(device, now)) {
+      sink.send({ type: 'command', id: command.id, name: command.name, params: command.params, expiresAt: command.expiresAt });
+      this.queue.markDelivered(device, command.id, now);
+      this.#report(command, 'delivered');
+    }
+  }
+
+  /** A device's command_result; false when no delivered command with that id awaits one. */
+  onResult(device: string, result: CommandResult): boolean {
+    const status = result.ok ? 'succeeded' : 'failed';
+    if (!this.queue.finish(device, result.id, status, Date.now())) return false;
+    const event: StatusEvent = { id: result.id, device, status, at: Date.now() };
+    if (result.ok) event.result = result.result ?? {};
+    else event.error = result.error!;
+    this.report(event);
+    return true;
+  }
+
+  /**
+   * Starts the sweeper that reports expired and timed-out commands. Its first
+   * run waits startupReportDelayMs: status events are not retained, and
+   * commands that lapsed while the gateway was down should be reported once
+   * backends have had time to reconnect. Lapsed commands are never delivered
+   * meanwhile (pending() skips them).
+   */
+  start(): void {
+    this.#firstSweep = setTimeout(() => {
+      this.sweep();
+      this.#sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+      this.#sweeper.unref();
+    }, this.options.startupReportDelayMs);
+    this.#firstSweep.unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.#firstSweep);
+    clearInterval(this.#sweeper);
+  }
+
+  sweep(): void {
+    const now = Date.now();
+    for (const command of this.queue.takeExpired(now)) this.#report(command, 'expired');
+    for (const command of this.queue.takeTimedOut(now - this.options.resultTimeoutMs, now)) this.#report(command, 'timed_out');
+    this.queue.prune(now - this.options.dedupWindowMs);
+  }
+
+  #report(command: QueuedCommand, status: CommandStatus): void {
+    this.report({ id: command.id, device: command.device, status, at: Date.now() });
+  }
+}
