@@ -33,7 +33,7 @@ export function handleCommand(target: CommandTarget, name: string, params: Recor
       return { ok: true, result: { seconds } };
     }
     case 'ping':
-      return { ok: true, result: { uptimeMs: target.uptimeMs() } };
+      return { ok: true, result: { uptimeSec: Math.floor(target.uptimeMs() / 1000) } };
     default:
       return (
         target.sensor.command(name, params) ?? {

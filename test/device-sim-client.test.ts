@@ -115,7 +115,7 @@ test('commands: ping, set_interval, model commands, unknown_command and reboot',
   await waitFor('5 results', () => gateway.commandResults.length === 5);
   const byId = new Map(gateway.commandResults.map((r) => [r.id, r]));
   assert.equal(byId.get('c1')!.ok, true);
-  assert.equal(typeof (byId.get('c1')!.result as { uptimeMs: unknown }).uptimeMs, 'number');
+  assert.equal(typeof (byId.get('c1')!.result as { uptimeSec: unknown }).uptimeSec, 'number');
   assert.deepEqual(byId.get('c2')!.result, { seconds: 5 });
   assert.deepEqual(byId.get('c3')!.result, { offset: 1.5 });
   assert.equal(byId.get('c4')!.ok, false);
@@ -129,7 +129,7 @@ test('commands: ping, set_interval, model commands, unknown_command and reboot',
   await waitFor('back online', () => gateway.connected === 1 && fleet.stats.reconnects === 1);
   gateway.sendCommand('t-0', { id: 'c7', name: 'ping', params: {} });
   await waitFor('ping after reboot', () => gateway.commandResults.length === 7);
-  assert.ok((gateway.commandResults[6]!.result as { uptimeMs: number }).uptimeMs < 2000, 'uptime restarted');
+  assert.ok((gateway.commandResults[6]!.result as { uptimeSec: number }).uptimeSec < 2, 'uptime restarted');
   await fleet.stop(1000);
   assert.equal(fleet.stats.commands, 7);
 });

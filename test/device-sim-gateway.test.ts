@@ -129,6 +129,54 @@ test('devices reconnect after a gateway restart and resend what was not acked; n
   assert.equal(setup.mqtt.telemetry.size, summary.acked);
 });
 
+test('commands from an MQTT backend are handled by the simulated devices end to end', { timeout: 60_000 }, async (t) => {
+  const setup = await setUp(t, 1, 'env-sensor');
+  for (const model of ['tracker', 'meter']) {
+    const added = await runCli(SIM_BIN, ['provision', '--count', '1', '--prefix', `${model}-`, '--model', model, '--data-dir', setup.dataDir, '--out', setup.tokens]);
+    assert.equal(added.code, 0, added.stderr);
+  }
+  const statuses = new Map<string, { status: string; result?: Record<string, unknown>; error?: { code: string } }>();
+  setup.mqtt.client.on('message', (topic, payload) => {
+    if (!topic.endsWith('/status')) return;
+    const event = JSON.parse(payload.toString()) as { id: string; status: string };
+    if (event.status !== 'accepted' && event.status !== 'delivered') statuses.set(event.id, event);
+  });
+  await setup.mqtt.client.subscribeAsync('devices/+/commands/+/status', { qos: 1 });
+  const sim = spawn(process.execPath, [SIM_BIN, 'run', '--url', setup.gateway.addresses.ws, '--tokens', setup.tokens, '--insecure', '--json']);
+  t.after(() => sim.kill('SIGKILL'));
+  let stdout = '';
+  sim.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  await waitFor('3 devices online', () => setup.mqtt.online.size === 3);
+  const command = (device: string, id: string, name: string, params: Record<string, unknown>): Promise<unknown> =>
+    setup.mqtt.client.publishAsync(`devices/${device}/commands`, JSON.stringify({ id, name, params }), { qos: 1 });
+  await command('sim-0001', 'c-ping', 'ping', {});
+  await command('sim-0001', 'c-interval', 'set_interval', { seconds: 2 });
+  await command('sim-0001', 'c-calibrate', 'calibrate', { offset: -1.5 });
+  await command('tracker-0001', 'c-locate', 'locate', {});
+  await command('meter-0001', 'c-relay', 'set_relay', { on: false });
+  await command('meter-0001', 'c-reboot', 'reboot', { delayMs: 500 });
+  await waitFor('6 results', () => statuses.size === 6);
+  for (const [id, event] of statuses) assert.equal(event.status, 'succeeded', `${id}: ${JSON.stringify(event)}`);
+  assert.equal(typeof statuses.get('c-ping')!.result!.uptimeSec, 'number');
+  assert.deepEqual(statuses.get('c-interval')!.result, { seconds: 2 });
+  assert.deepEqual(statuses.get('c-calibrate')!.result, { offset: -1.5 });
+  assert.equal(typeof statuses.get('c-locate')!.result!.lat, 'number');
+  assert.deepEqual(statuses.get('c-relay')!.result, { relay: 'off' });
+  // The rebooted meter goes offline, comes back on its own, and answers again.
+  await waitFor('meter offline', () => !setup.mqtt.online.has('meter-0001'));
+  await waitFor('meter back', () => setup.mqtt.online.has('meter-0001'));
+  await command('meter-0001', 'c-ping-2', 'ping', {});
+  await waitFor('ping after reboot', () => statuses.has('c-ping-2'));
+  assert.equal(statuses.get('c-ping-2')!.status, 'succeeded');
+  assert.ok((statuses.get('c-ping-2')!.result!.uptimeSec as number) < 5, 'uptime restarted at the reboot');
+  sim.kill('SIGINT');
+  await once(sim, 'exit');
+  const summary = parseSummary(stdout);
+  assert.equal(summary.commands, 7);
+  assert.ok(summary.reconnects >= 1);
+  assert.equal(summary.acked, summary.sent);
+});
+
 test("a newcomer's `npm run demo` provisions into the data dir and runs 10 devices; a second run reuses them", { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'device-sim-demo-'));
   const dataDir = join(dir, 'data');

@@ -64,11 +64,11 @@ export function portOf(url: string): number {
   return Number(new URL(url).port);
 }
 
-/** Adds an MQTT user that may read device telemetry and dead letters. */
+/** Adds an MQTT user that may read everything under devices/ and gateway/, and publish commands. */
 export async function addWatcher(dataDir: string, name: string, password: string): Promise<void> {
   const result = await runCli(
     GATEWAY_BIN,
-    ['users', 'add', name, '--password-stdin', '--allow-sub', 'devices/#', '--allow-sub', 'gateway/#', '--data-dir', dataDir],
+    ['users', 'add', name, '--password-stdin', '--allow-sub', 'devices/#', '--allow-sub', 'gateway/#', '--allow-pub', 'devices/+/commands', '--data-dir', dataDir],
     password,
   );
   if (result.code !== 0) throw new Error(`users add failed: ${result.stderr}`);
