@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { DEMO_INTRO, DEV_GATEWAY_URL, prepareDemo } from '../device-sim/demo.js';
+import { demoIntro, DEV_GATEWAY_URL, prepareDemo } from '../device-sim/demo.js';
 import { parseCount, parseDuration } from '../device-sim/parse-units.js';
 import { provisionDevices } from '../device-sim/provision.js';
 import { checkRunFlags, type RawRunFlags } from '../device-sim/run-options.js';
@@ -70,7 +70,7 @@ program
   .action(async (flags: { dataDir: string; url: string; duration?: string; json?: boolean }) => {
     const duration = flags.duration === undefined ? undefined : parseDuration(flags.duration);
     if (duration && !duration.ok) exitWith(duration.error);
-    process.stderr.write(DEMO_INTRO);
+    process.stderr.write(demoIntro(flags.dataDir));
     const options = prepareDemo({ dataDir: flags.dataDir, url: flags.url, durationMs: duration?.value, json: flags.json === true });
     if (!options.ok) exitWith(options.error);
     await runFleet(options.value, io);

@@ -22,11 +22,14 @@ const DEMO_FLEET = [
   { prefix: 'demo-meter-', model: 'meter', count: 3 },
 ] as const;
 
-export const DEMO_INTRO = `device-sim demo: 10 simulated devices (env-sensor, tracker, meter), 1 reading/s each.
+/** What the demo says first: what it needs and what it will touch. */
+export function demoIntro(dataDir: string): string {
+  return `device-sim demo: 10 simulated devices (env-sensor, tracker, meter), 1 reading/s each.
 It expects the dev gateway running in another terminal:  npm start
-It provisions into the gateway's data dir and keeps tokens in data/${DEMO_TOKENS_FILE},
+It provisions into the gateway's data dir and keeps tokens in ${join(dataDir, DEMO_TOKENS_FILE)},
 so running it again reuses the same devices. Ctrl-C stops it and prints a summary.
 `;
+}
 
 /**
  * Provisions the demo fleet into the gateway's data dir (again-safe: devices
