@@ -39,6 +39,7 @@ export interface Gateway {
 }
 
 const REGISTRY_POLL_MS = 250;
+const SHUTDOWN_GRACE_MS = 2000;
 
 /** Wires the modules of the data path together; holds no logic of its own. */
 export async function startGateway(config: GatewayConfig, log: Logger = createLogger(config.log.level)): Promise<Gateway> {
@@ -156,7 +157,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
         }
         await events.stop();
         for (const conn of connections) conn.closeWith('shutting_down');
-        await listener.close();
+        await listener.close(SHUTDOWN_GRACE_MS);
         await http.close();
         await broker.close();
         store.close();

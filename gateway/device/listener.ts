@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { createServer, type Server } from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -17,7 +19,18 @@ export interface DeviceListenerOptions {
 export interface DeviceListener {
   url: string;
   wss: WebSocketServer;
-  close(): Promise<void>;
+  /** Stops accepting, gives open sockets up to `graceMs` to finish their close handshake, then cuts the rest. */
+  close(graceMs: number): Promise<void>;
+}
+
+// Sockets already sent a close frame get a moment to answer it, so the device
+// reads the close code (1001) instead of seeing the connection drop.
+async function drain(wss: WebSocketServer, graceMs: number): Promise<void> {
+  const cancel = new AbortController();
+  const closed = [...wss.clients].map((ws) => (ws.readyState === ws.CLOSED ? undefined : once(ws, 'close', { signal: cancel.signal })));
+  await Promise.race([Promise.allSettled(closed), sleep(graceMs, undefined, { signal: cancel.signal }).catch(() => undefined)]);
+  cancel.abort();
+  for (const ws of wss.clients) ws.terminate();
 }
 
 /** The WSS endpoint: only /v1/device upgrades; every other path or plain request gets 404. */
@@ -44,13 +57,13 @@ export async function startDeviceListener(options: DeviceListenerOptions): Promi
   return {
     url,
     wss,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const ws of wss.clients) ws.terminate();
-        wss.close();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    async close(graceMs) {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      await drain(wss, graceMs);
+      wss.close();
+      server.closeAllConnections();
+      await stopped;
+    },
   };
 }
 
