@@ -1,20 +1,17 @@
-import { SimDevice, type DeviceIdentity } from './device.js';
+import { SimDevice, type DeviceIdentity, type DeviceSettings } from './device.js';
 import { createSensor } from './models/create-sensor.js';
 import { createRng, deviceSeed } from './rng.js';
 import { Scheduler, Task } from './scheduler.js';
 import { FleetStats } from './stats.js';
 
-export interface FleetOptions {
-  url: string;
-  insecure: boolean;
+/** What a run asks of the fleet; the settings it shares with every device are declared once, in DeviceSettings. */
+export interface FleetOptions extends Pick<DeviceSettings, 'url' | 'insecure' | 'invalidRate' | 'dropRate'> {
   devices: readonly DeviceIdentity[];
   /** Readings per second per device. */
   ratePerSec: number;
   /** New connections per second while the fleet starts. */
   rampPerSec: number;
   seed: number;
-  invalidRate: number;
-  dropRate: number;
 }
 
 // The ramp hands out starts in small slices, at most this far apart, so

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { DeviceIdentity } from './device.js';
+import type { FleetOptions } from './fleet.js';
 import { SIMULATED_MODELS } from './models/create-sensor.js';
 import { parseCount, parseDuration, parseProbability, parseRate } from './parse-units.js';
 import { fail, ok, type SimResult } from './sim-errors.js';
@@ -21,19 +22,12 @@ export interface RawRunFlags {
   dropRate: string;
 }
 
-export interface RunOptions {
-  url: string;
-  devices: DeviceIdentity[];
-  ratePerSec: number;
-  rampPerSec: number;
+/** The fleet's options, plus how long to run and how to report. */
+export interface RunOptions extends FleetOptions {
   /** Absent: run until SIGINT/SIGTERM. */
   durationMs: number | undefined;
   drainMs: number;
-  seed: number;
-  insecure: boolean;
   json: boolean;
-  invalidRate: number;
-  dropRate: number;
 }
 
 /** Checks every flag once, up front, with a message saying what to change. */

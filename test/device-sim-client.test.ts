@@ -1,80 +1,74 @@
+// The simulator's client loop (Fleet and SimDevice, in this process) against a
+// real gateway on ephemeral ports, with an MQTT subscriber counting what came
+// out of the broker. test/device-sim-gateway.test.ts runs both as CLIs and
+// covers the resend of unacked readings across a gateway restart.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { Fleet, type FleetOptions } from '../device-sim/fleet.js';
 import { summarize } from '../device-sim/stats.js';
-import { FakeGateway, fakeIdentities, waitFor } from './helpers/fake-gateway.js';
+import { connectBackend } from './helpers/backend.js';
+import { countMqtt, type MqttCounts } from './helpers/count-mqtt.js';
+import { provision, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { waitFor } from './helpers/wait-for.js';
 
-// The simulator's client loop against a minimal protocol-v1 server started in
-// the test (real sockets). test/device-sim-gateway.test.ts repeats the key
-// cases against the real gateway.
+interface Run {
+  gw: TestGateway;
+  mqtt: MqttCounts;
+  fleet: Fleet;
+}
 
-function fleetOptions(gateway: FakeGateway, overrides: Partial<FleetOptions>): FleetOptions {
-  return {
-    url: gateway.url,
-    insecure: false,
-    devices: fakeIdentities(5),
+/**
+ * Provisions `devices` ([id, model], or [id, model, token] to use a token the
+ * gateway never issued) on a fresh gateway, counts its MQTT output, and starts the fleet.
+ */
+async function startFleet(t: TestContext, devices: Array<[string, string, string?]>, overrides: Partial<FleetOptions> = {}): Promise<Run> {
+  const gw = await startTestGateway();
+  const added = await gw.users.add('watcher', 'watcher-pw', [], ['devices/#', 'gateway/#']);
+  if (!added.ok) throw new Error(`users.add: ${added.error.code}`);
+  const mqtt = await countMqtt(gw.addresses.mqtt, 'watcher', 'watcher-pw');
+  const fleet = new Fleet({
+    url: gw.addresses.ws,
+    // The simulator's own flag for the dev gateway's self-signed certificate.
+    insecure: true,
+    devices: devices.map(([device, model, token]) => ({ device, model, token: token ?? provision(gw, device, model) })),
     ratePerSec: 20,
     rampPerSec: 1000,
     seed: 1,
     invalidRate: 0,
     dropRate: 0,
     ...overrides,
-  };
+  });
+  // One hook, in this order: devices left running would retry the closed gateway forever.
+  t.after(async () => {
+    await fleet.stop(0);
+    await mqtt.client.endAsync(true);
+    await gw.close();
+  });
+  fleet.start();
+  return { gw, mqtt, fleet };
 }
 
-test('every device connects and every reading it sends is acked', async (t) => {
-  const devices = [...fakeIdentities(3, 'env-sensor'), ...fakeIdentities(3, 'meter').map((d) => ({ ...d, device: `m${d.device}`, token: `m${d.token}` }))];
-  const gateway = new FakeGateway(devices);
-  await gateway.start();
-  t.after(() => gateway.stop());
-  const fleet = new Fleet(fleetOptions(gateway, { devices }));
-  fleet.start();
+function envSensors(count: number): Array<[string, string]> {
+  return Array.from({ length: count }, (_, i) => [`env-${i}`, 'env-sensor']);
+}
+
+test('every device connects and every reading it sends is acked once and published on MQTT', async (t) => {
+  const { fleet, mqtt } = await startFleet(t, [...envSensors(3), ['meter-0', 'meter'], ['meter-1', 'meter'], ['meter-2', 'meter']]);
   await waitFor('all connected', () => fleet.stats.connected === 6);
   await waitFor('60 acks', () => fleet.stats.acked >= 60);
   await fleet.stop(2000);
   const summary = summarize(fleet.stats, fleet.unacked, 1);
   assert.equal(summary.sent, summary.acked);
-  assert.equal(summary.sent, gateway.received.length, 'no resends on a healthy link');
-  assert.equal(summary.acked, gateway.acked.size);
+  assert.equal(summary.resent, 0, 'no resends on a healthy link');
   assert.deepEqual(summary.errors, {});
   assert.ok(summary.ackLatencyMs.p50 !== null && summary.ackLatencyMs.p99 !== null);
+  await waitFor('every acked reading on MQTT', () => mqtt.telemetry.size >= summary.acked);
+  assert.equal(mqtt.telemetry.size, summary.acked);
+  assert.equal(new Set([...mqtt.telemetry].map((key) => key.split('/')[0])).size, 6, 'from every device');
 });
 
-test('after a gateway restart devices reconnect and resend only what was never acked, with the same ids', async (t) => {
-  const gateway = new FakeGateway(fakeIdentities(4));
-  await gateway.start();
-  t.after(() => gateway.stop());
-  const fleet = new Fleet(fleetOptions(gateway, { devices: fakeIdentities(4) }));
-  fleet.start();
-  await waitFor('some acks', () => fleet.stats.acked >= 20);
-  gateway.holdAcks = true;
-  const heldFrom = gateway.received.length;
-  await waitFor('unacked readings', () => fleet.unacked >= 8);
-  const ackedBefore = new Set(gateway.acked);
-  const unackedBefore = gateway.received.slice(heldFrom);
-  await gateway.stop();
-  const receivedBeforeRestart = gateway.received.length;
-  gateway.holdAcks = false;
-  await gateway.start();
-  await waitFor('reconnected', () => fleet.stats.reconnects >= 4 && fleet.stats.connected === 4, 20_000);
-  await fleet.stop(5000);
-  const summary = summarize(fleet.stats, fleet.unacked, 1);
-  const afterRestart = gateway.received.slice(receivedBeforeRestart);
-  for (const key of unackedBefore) assert.ok(gateway.acked.has(key), `${key} was resent and acked`);
-  for (const key of afterRestart) assert.ok(!ackedBefore.has(key), `${key} was acked before and must not be resent`);
-  assert.equal(summary.unacked, 0);
-  assert.equal(summary.sent, summary.acked);
-  assert.equal(summary.acked, gateway.acked.size, 'every distinct reading acked exactly once in the counts');
-  assert.ok(summary.resent >= unackedBefore.length);
-  assert.equal(summary.errors.shutting_down, 4);
-});
-
-test('--invalid-rate readings come back as invalid_telemetry and are not resent', async (t) => {
-  const gateway = new FakeGateway(fakeIdentities(5));
-  await gateway.start();
-  t.after(() => gateway.stop());
-  const fleet = new Fleet(fleetOptions(gateway, { invalidRate: 0.2 }));
-  fleet.start();
+test('--invalid-rate readings are counted as invalid_telemetry, dead-lettered once and not resent', async (t) => {
+  const { fleet, mqtt } = await startFleet(t, envSensors(5), { invalidRate: 0.2 });
   await waitFor('200 readings', () => fleet.stats.sent >= 200);
   await fleet.stop(2000);
   const summary = summarize(fleet.stats, fleet.unacked, 1);
@@ -82,68 +76,72 @@ test('--invalid-rate readings come back as invalid_telemetry and are not resent'
   assert.ok(invalid > 10, `some invalid (${invalid})`);
   assert.equal(summary.rejected, invalid);
   assert.equal(summary.sent, summary.acked + summary.rejected);
-  assert.equal(gateway.received.length, summary.sent, 'rejected readings are not resent');
+  assert.equal(summary.resent, 0, 'rejected readings are not resent');
+  await waitFor('dead letters and telemetry', () => mqtt.deadLetters.length >= invalid && mqtt.telemetry.size >= summary.acked);
+  // One dead letter per rejected reading: a resend would have made a second.
+  assert.equal(mqtt.deadLetters.length, invalid);
+  assert.ok(mqtt.deadLetters.every((letter) => letter.code === 'invalid_telemetry'));
+  assert.equal(mqtt.telemetry.size, summary.acked);
 });
 
-test('--drop-rate disconnects devices at random and nothing acked is lost', async (t) => {
-  const gateway = new FakeGateway(fakeIdentities(5));
-  await gateway.start();
-  t.after(() => gateway.stop());
-  const fleet = new Fleet(fleetOptions(gateway, { dropRate: 0.05 }));
-  fleet.start();
+test('--drop-rate disconnects devices at random and every acked reading still reaches MQTT', async (t) => {
+  const { fleet, mqtt } = await startFleet(t, envSensors(5), { dropRate: 0.05 });
   await waitFor('drops and reconnects', () => fleet.stats.injectedDrops >= 3 && fleet.stats.reconnects >= 3, 30_000);
   await fleet.stop(10_000);
   const summary = summarize(fleet.stats, fleet.unacked, 1);
   assert.equal(summary.unacked, 0);
   assert.equal(summary.sent, summary.acked);
-  assert.equal(summary.acked, gateway.acked.size);
+  await waitFor('every acked reading on MQTT', () => mqtt.telemetry.size >= summary.acked);
+  // Distinct ids: a reading resent after a drop is still one reading.
+  assert.equal(mqtt.telemetry.size, summary.acked);
 });
 
-test('commands: ping, set_interval, model commands, unknown_command and reboot', async (t) => {
-  const devices = fakeIdentities(1);
-  const gateway = new FakeGateway(devices);
-  await gateway.start();
-  t.after(() => gateway.stop());
-  const fleet = new Fleet(fleetOptions(gateway, { devices, ratePerSec: 1 }));
-  fleet.start();
+test('commands from an MQTT backend are answered by the simulated device, across a reboot', async (t) => {
+  const { gw, fleet } = await startFleet(t, envSensors(1), { ratePerSec: 1 });
+  const backend = await connectBackend(gw, { pub: ['devices/+/commands'], sub: ['devices/+/commands/+/status'] });
+  t.after(() => backend.close());
+  await backend.subscribe('devices/+/commands/+/status');
+  const results = new Map<string, Record<string, unknown>>();
+  backend.client.on('message', (_topic, payload) => {
+    const event = JSON.parse(payload.toString()) as Record<string, unknown>;
+    if (event.status !== 'accepted' && event.status !== 'delivered') results.set(event.id as string, event);
+  });
   await waitFor('connected', () => fleet.stats.connected === 1);
-  gateway.sendCommand('t-0', { id: 'c1', name: 'ping', params: {} });
-  gateway.sendCommand('t-0', { id: 'c2', name: 'set_interval', params: { seconds: 5 } });
-  gateway.sendCommand('t-0', { id: 'c3', name: 'calibrate', params: { offset: 1.5 } });
-  gateway.sendCommand('t-0', { id: 'c4', name: 'self_destruct', params: {} });
-  gateway.sendCommand('t-0', { id: 'c5', name: 'set_interval', params: {} });
-  await waitFor('5 results', () => gateway.commandResults.length === 5);
-  const byId = new Map(gateway.commandResults.map((r) => [r.id, r]));
-  assert.equal(byId.get('c1')!.ok, true);
-  assert.equal(typeof (byId.get('c1')!.result as { uptimeSec: unknown }).uptimeSec, 'number');
-  assert.deepEqual(byId.get('c2')!.result, { seconds: 5 });
-  assert.deepEqual(byId.get('c3')!.result, { offset: 1.5 });
-  assert.equal(byId.get('c4')!.ok, false);
-  assert.equal((byId.get('c4')!.error as { code: string }).code, 'unknown_command');
-  assert.equal((byId.get('c5')!.error as { code: string }).code, 'invalid_params');
+  const command = (id: string, name: string, params: Record<string, unknown>): Promise<unknown> =>
+    backend.publish('devices/env-0/commands', { id, name, params });
 
-  gateway.sendCommand('t-0', { id: 'c6', name: 'reboot', params: { delayMs: 300 } });
-  await waitFor('reboot result', () => gateway.commandResults.length === 6);
-  assert.equal(gateway.commandResults[5]!.ok, true);
-  await waitFor('offline', () => gateway.connected === 0);
-  await waitFor('back online', () => gateway.connected === 1 && fleet.stats.reconnects === 1);
-  gateway.sendCommand('t-0', { id: 'c7', name: 'ping', params: {} });
-  await waitFor('ping after reboot', () => gateway.commandResults.length === 7);
-  assert.ok((gateway.commandResults[6]!.result as { uptimeSec: number }).uptimeSec < 2, 'uptime restarted');
+  await command('c-ping', 'ping', {});
+  await command('c-interval', 'set_interval', { seconds: 5 });
+  await command('c-calibrate', 'calibrate', { offset: 1.5 });
+  await waitFor('3 results', () => results.size === 3);
+  for (const [id, event] of results) assert.equal(event.status, 'succeeded', `${id}: ${JSON.stringify(event)}`);
+  assert.equal(typeof (results.get('c-ping')!.result as { uptimeSec: unknown }).uptimeSec, 'number');
+  assert.deepEqual(results.get('c-interval')!.result, { seconds: 5 });
+  assert.deepEqual(results.get('c-calibrate')!.result, { offset: 1.5 });
+
+  // The device answers, goes offline, and comes back on its own with its uptime restarted.
+  await command('c-reboot', 'reboot', { delayMs: 300 });
+  await waitFor('reboot result', () => results.has('c-reboot'));
+  assert.equal(results.get('c-reboot')!.status, 'succeeded');
+  await waitFor('back online after the reboot', () => fleet.stats.reconnects === 1 && fleet.stats.connected === 1);
+  await command('c-ping-2', 'ping', {});
+  await waitFor('ping after reboot', () => results.has('c-ping-2'));
+  assert.equal(results.get('c-ping-2')!.status, 'succeeded');
+  assert.ok((results.get('c-ping-2')!.result as { uptimeSec: number }).uptimeSec < 2, 'uptime restarted');
   await fleet.stop(1000);
-  assert.equal(fleet.stats.commands, 7);
+  assert.equal(fleet.stats.commands, 5);
 });
 
 test('a refused token (4401) stops that device for good instead of reconnecting', async (t) => {
-  const good = fakeIdentities(2);
-  const gateway = new FakeGateway(good);
-  await gateway.start();
-  t.after(() => gateway.stop());
-  const bad = { device: 'intruder', model: 'env-sensor', token: 'wrong' };
-  const fleet = new Fleet(fleetOptions(gateway, { devices: [...good, bad] }));
-  fleet.start();
-  await waitFor('good ones acked', () => fleet.stats.acked >= 20);
+  const { fleet } = await startFleet(t, [...envSensors(2), ['intruder', 'env-sensor', 'not-a-token']]);
+  await waitFor('the intruder refused', () => fleet.stats.fatal === 1);
+  // A retry would come within the first reconnect backoff (under 500 ms). Two
+  // devices reading at 20/s need at least a second for 40 more acks, so by then
+  // a reconnect loop would have shown.
+  const ackedAtRefusal = fleet.stats.acked;
+  await waitFor('40 more acks from the good devices', () => fleet.stats.acked >= ackedAtRefusal + 40);
   await fleet.stop(1000);
   assert.equal(fleet.stats.fatal, 1);
   assert.equal(fleet.stats.errors.get('unauthorized'), 1, 'tried once, not in a loop');
+  assert.equal(fleet.stats.reconnects, 0);
 });

@@ -8,14 +8,27 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { RunSummary } from '../device-sim/stats.js';
 import { countMqtt, type MqttCounts } from './helpers/count-mqtt.js';
-import { waitFor } from './helpers/fake-gateway.js';
+import { runCli, SIM_BIN, spawnGateway, type GatewayProcess } from './helpers/cli.js';
 import { startRelay } from './helpers/tcp-relay.js';
-import { addWatcher, portOf, runCli, SIM_BIN, startGatewayProcess, type GatewayProcess } from './helpers/gateway-process.js';
+import { waitFor } from './helpers/wait-for.js';
 
 // The device-sim CLI against the real gateway CLI, both as child processes,
 // with an MQTT subscriber counting what actually came out of the broker.
 
 const PASSWORD = 'watcher-secret';
+
+/** Adds an MQTT user that may read everything under devices/ and gateway/, and publish commands. */
+async function addWatcher(dataDir: string, name: string, password: string): Promise<void> {
+  const result = await runCli(
+    ['users', 'add', name, '--password-stdin', '--allow-sub', 'devices/#', '--allow-sub', 'gateway/#', '--allow-pub', 'devices/+/commands', '--data-dir', dataDir],
+    { stdin: password },
+  );
+  if (result.code !== 0) throw new Error(`users add failed: ${result.stderr}`);
+}
+
+function portOf(url: string): number {
+  return Number(new URL(url).port);
+}
 
 interface Setup {
   dir: string;
@@ -29,10 +42,10 @@ async function setUp(t: { after(fn: () => unknown): void }, devices: number, mod
   const dir = mkdtempSync(join(tmpdir(), 'device-sim-gw-'));
   const dataDir = join(dir, 'data');
   const tokens = join(dir, 'tokens.json');
-  const provisioned = await runCli(SIM_BIN, ['provision', '--count', String(devices), '--prefix', 'sim-', '--model', model, '--data-dir', dataDir, '--out', tokens]);
+  const provisioned = await runCli(['provision', '--count', String(devices), '--prefix', 'sim-', '--model', model, '--data-dir', dataDir, '--out', tokens], { bin: SIM_BIN });
   assert.equal(provisioned.code, 0, provisioned.stderr);
   await addWatcher(dataDir, 'watcher', PASSWORD);
-  const gateway = await startGatewayProcess(dataDir);
+  const gateway = await spawnGateway(dataDir);
   const mqtt = await countMqtt(gateway.addresses.mqtt, 'watcher', PASSWORD);
   const setup = { dir, dataDir, tokens, gateway, mqtt };
   t.after(async () => {
@@ -51,10 +64,10 @@ function parseSummary(stdout: string): RunSummary {
 
 test('a simulated fleet is accepted and acked, and the --json counts equal what an MQTT subscriber saw', { timeout: 60_000 }, async (t) => {
   const setup = await setUp(t, 25, 'tracker');
-  const run = await runCli(SIM_BIN, [
+  const run = await runCli([
     'run', '--url', setup.gateway.addresses.ws, '--tokens', setup.tokens, '--devices', '20',
     '--rate', '5/s', '--duration', '3s', '--seed', '7', '--insecure', '--json',
-  ]);
+  ], { bin: SIM_BIN });
   assert.equal(run.code, 0, run.stderr);
   const summary = parseSummary(run.stdout);
   assert.equal(summary.devices, 20);
@@ -70,10 +83,10 @@ test('a simulated fleet is accepted and acked, and the --json counts equal what 
 
 test('--invalid-rate readings become dead letters, and the error counts match them', { timeout: 60_000 }, async (t) => {
   const setup = await setUp(t, 10, 'meter');
-  const run = await runCli(SIM_BIN, [
+  const run = await runCli([
     'run', '--url', setup.gateway.addresses.ws, '--tokens', setup.tokens,
     '--rate', '10/s', '--duration', '3s', '--invalid-rate', '0.1', '--insecure', '--json',
-  ]);
+  ], { bin: SIM_BIN });
   assert.equal(run.code, 0, run.stderr);
   const summary = parseSummary(run.stdout);
   const invalid = summary.errors.invalid_telemetry ?? 0;
@@ -108,7 +121,7 @@ test('devices reconnect after a gateway restart and resend what was not acked; n
   const beforeRestart = setup.mqtt.telemetry.size;
   // Devices keep measuring and buffering while they retry against the dead port.
   await waitFor('devices retrying', () => relay.refused >= 20);
-  setup.gateway = await startGatewayProcess(setup.dataDir);
+  setup.gateway = await spawnGateway(setup.dataDir);
   setup.mqtt.online.clear();
   await countMqtt(setup.gateway.addresses.mqtt, 'watcher', PASSWORD, setup.mqtt);
   relay.target = portOf(setup.gateway.addresses.ws);
@@ -132,7 +145,7 @@ test('devices reconnect after a gateway restart and resend what was not acked; n
 test('commands from an MQTT backend are handled by the simulated devices end to end', { timeout: 60_000 }, async (t) => {
   const setup = await setUp(t, 1, 'env-sensor');
   for (const model of ['tracker', 'meter']) {
-    const added = await runCli(SIM_BIN, ['provision', '--count', '1', '--prefix', `${model}-`, '--model', model, '--data-dir', setup.dataDir, '--out', setup.tokens]);
+    const added = await runCli(['provision', '--count', '1', '--prefix', `${model}-`, '--model', model, '--data-dir', setup.dataDir, '--out', setup.tokens], { bin: SIM_BIN });
     assert.equal(added.code, 0, added.stderr);
   }
   const statuses = new Map<string, { status: string; result?: Record<string, unknown>; error?: { code: string } }>();
@@ -180,7 +193,7 @@ test('commands from an MQTT backend are handled by the simulated devices end to 
 test("a newcomer's `npm run demo` provisions into the data dir and runs 10 devices; a second run reuses them", { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'device-sim-demo-'));
   const dataDir = join(dir, 'data');
-  const gateway = await startGatewayProcess(dataDir);
+  const gateway = await spawnGateway(dataDir);
   t.after(async () => {
     await gateway.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -216,7 +229,7 @@ test("a newcomer's `npm run demo` provisions into the data dir and runs 10 devic
 
 test('without --insecure the self-signed dev certificate is refused, and the summary says why', { timeout: 60_000 }, async (t) => {
   const setup = await setUp(t, 2);
-  const run = await runCli(SIM_BIN, ['run', '--url', setup.gateway.addresses.ws, '--tokens', setup.tokens, '--duration', '1s']);
+  const run = await runCli(['run', '--url', setup.gateway.addresses.ws, '--tokens', setup.tokens, '--duration', '1s'], { bin: SIM_BIN });
   assert.equal(run.code, 0);
   assert.match(run.stdout, /--insecure/);
   assert.equal(setup.mqtt.telemetry.size, 0);
