@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { backoffDelay, RECONNECT_BACKOFF, RESEND_BACKOFF } from './backoff.js';
 import { closeReason, isFinalRejection } from './close-codes.js';
 import { handleCommand, type CommandTarget } from './handle-command.js';
+import { Outbox } from './outbox.js';
 import type { SensorModel } from './models/sensor-model.js';
 import type { Rng } from './rng.js';
 import { Task, type Scheduler } from './scheduler.js';
@@ -27,25 +28,6 @@ export interface DeviceIdentity {
   token: string;
 }
 
-interface Pending {
-  frame: string;
-  /** performance.now() of the latest write, for ack latency. */
-  sentAt: number;
-  sends: number;
-  inFlight: boolean;
-}
-
-// Telemetry written but not acked, per device. Beyond this the device waits
-// for acks, like firmware with a small send window; the rest stays buffered.
-const SEND_WINDOW = 32;
-// A backlog (readings buffered while offline) goes out at a bounded pace, like
-// firmware draining its flash: at least this many frames/s, or twice the
-// reading rate when that is higher. Unpaced, 5 minutes of buffered readings
-// would hit the gateway's per-device rate limit (limits.messagesPerSec, default 100).
-const MIN_CATCH_UP_PER_SEC = 50;
-const SEND_BURST = SEND_WINDOW;
-// Readings kept while offline; the oldest go first (counted as dropped).
-const MAX_BUFFERED = 1000;
 // A newer connection with our id took over (4409): someone else runs this
 // device too. Wait well past the usual backoff so the two do not take turns forever.
 const REPLACED_PAUSE_MS = 10_000;
@@ -54,9 +36,8 @@ const FIRMWARE = 'device-sim-1.0.0';
 type Phase = 'idle' | 'connecting' | 'online' | 'offline' | 'rebooting' | 'stopped' | 'fatal';
 
 /**
- * One simulated device: its connection, its at-least-once telemetry buffer
- * (every reading stays until acked and is resent with the same id after a
- * reconnect) and its answers to commands.
+ * One simulated device: its connection, the frames it writes and its answers
+ * to commands. Which readings to write when is the Outbox's call.
  */
 export class SimDevice implements CommandTarget {
   readonly id: string;
@@ -64,7 +45,7 @@ export class SimDevice implements CommandTarget {
   readonly #identity: DeviceIdentity;
   readonly #settings: DeviceSettings;
   readonly #faults: Rng;
-  readonly #pending = new Map<string, Pending>();
+  readonly #outbox: Outbox;
   readonly #readTask = new Task(() => this.#onReadDue());
   readonly #connectTask = new Task(() => this.#connect());
   readonly #resendTask = new Task(() => this.#resume());
@@ -73,7 +54,6 @@ export class SimDevice implements CommandTarget {
   #intervalMs: number;
   #seq = 0;
   #stateSeq = 0;
-  #inFlight = 0;
   #attempt = 0;
   #retryAttempt = 0;
   #paused = false;
@@ -82,9 +62,6 @@ export class SimDevice implements CommandTarget {
   #welcomed = false;
   #bootAt = Date.now();
   #rebootDelayMs: number | undefined;
-  /** Token bucket pacing the writes; refilled at #sendPerSec. */
-  #sendTokens = SEND_BURST;
-  #tokensAt = performance.now();
 
   constructor(identity: DeviceIdentity, sensor: SensorModel, faults: Rng, settings: DeviceSettings) {
     this.id = identity.device;
@@ -93,11 +70,7 @@ export class SimDevice implements CommandTarget {
     this.#faults = faults;
     this.#settings = settings;
     this.#intervalMs = settings.intervalMs;
-  }
-
-  /** Frames per second this device may write: enough to catch up on a backlog. */
-  get #sendPerSec(): number {
-    return Math.max(MIN_CATCH_UP_PER_SEC, 2000 / this.#intervalMs);
+    this.#outbox = new Outbox(settings.intervalMs);
   }
 
   /** Connects now and takes the first reading at a random point within one interval. */
@@ -125,7 +98,7 @@ export class SimDevice implements CommandTarget {
 
   /** Telemetry not yet acked (buffered or in flight). */
   get unacked(): number {
-    return this.#pending.size;
+    return this.#outbox.size;
   }
 
   get online(): boolean {
@@ -143,6 +116,7 @@ export class SimDevice implements CommandTarget {
 
   setIntervalSeconds(seconds: number): void {
     this.#intervalMs = seconds * 1000;
+    this.#outbox.setReadingInterval(this.#intervalMs);
     if (this.#readTask.scheduled) this.#settings.scheduler.after(this.#readTask, this.#intervalMs);
   }
 
@@ -215,31 +189,25 @@ export class SimDevice implements CommandTarget {
 
   #onAck(id: unknown): void {
     if (typeof id !== 'string') return;
-    const pending = this.#pending.get(id);
+    const latencyMs = this.#outbox.ack(id, performance.now());
     // Unknown ids are state acks or duplicate acks of a resent message.
-    if (!pending) return;
-    this.#pending.delete(id);
-    if (pending.inFlight) this.#inFlight--;
+    if (latencyMs === undefined) return;
     this.#retryAttempt = 0;
-    this.#settings.stats.recordAck(performance.now() - pending.sentAt);
+    this.#settings.stats.recordAck(latencyMs);
     this.#pump();
   }
 
   #onError(id: unknown, code: string): void {
     const { stats, scheduler } = this.#settings;
     stats.countError(code);
-    const pending = typeof id === 'string' ? this.#pending.get(id) : undefined;
-    if (!pending) return;
-    if (pending.inFlight) {
-      pending.inFlight = false;
-      this.#inFlight--;
-    }
+    if (typeof id !== 'string') return;
     if (isFinalRejection(code)) {
-      this.#pending.delete(id as string);
+      if (!this.#outbox.reject(id)) return;
       stats.rejected++;
       this.#pump();
       return;
     }
+    if (!this.#outbox.requeue(id)) return;
     // rate_limited / internal_error: the gateway did not take it; keep it and
     // hold all sending for a backoff, as the protocol asks.
     // Frames already in flight behind it get the same answer: one pause for the lot.
@@ -291,9 +259,7 @@ export class SimDevice implements CommandTarget {
     if (wasOnline) stats.connected--;
     this.#welcomed = false;
     this.#ws = undefined;
-    // Whatever was in flight may or may not have arrived: resend it all (same ids).
-    for (const pending of this.#pending.values()) pending.inFlight = false;
-    this.#inFlight = 0;
+    this.#outbox.requeueAll();
     const reason = httpStatus === 401 || httpStatus === 403 ? 'unauthorized' : closeReason(code);
     if (reason) stats.countError(reason);
     else if (!wasOnline && this.#phase === 'connecting') stats.countConnectFailure(failure ?? `http_${httpStatus ?? 'closed'}`);
@@ -305,8 +271,7 @@ export class SimDevice implements CommandTarget {
       scheduler.cancel(this.#readTask);
       // Nothing buffered can ever be delivered now; count it as dropped rather
       // than leave it "unacked", which would hold the end-of-run drain for nothing.
-      stats.dropped += this.#pending.size;
-      this.#pending.clear();
+      stats.dropped += this.#outbox.clear();
       return;
     }
     this.#phase = 'offline';
@@ -315,49 +280,35 @@ export class SimDevice implements CommandTarget {
   }
 
   #onReadDue(): void {
-    const { scheduler, invalidRate, runTag } = this.#settings;
+    const { scheduler, stats, invalidRate, runTag } = this.#settings;
     const now = Date.now();
     const data = this.#faults.chance(invalidRate) ? this.sensor.readInvalid(now) : this.sensor.read(now);
     const id = `m-${runTag}-${++this.#seq}`;
     const frame = `{"type":"telemetry","id":"${id}","ts":${now},"data":${JSON.stringify(data)}}`;
-    this.#pending.set(id, { frame, sentAt: 0, sends: 0, inFlight: false });
-    if (this.#pending.size > MAX_BUFFERED) this.#dropOldest();
+    if (this.#outbox.add(id, frame)) stats.dropped++;
     // Keep the cadence; after a stall, skip ahead instead of bursting.
     const next = this.#readTask.dueAt + this.#intervalMs;
     scheduler.at(this.#readTask, next > now ? next : now + this.#intervalMs);
     this.#pump();
   }
 
-  #dropOldest(): void {
-    const [oldestId, oldest] = this.#pending.entries().next().value as [string, Pending];
-    this.#pending.delete(oldestId);
-    if (oldest.inFlight) this.#inFlight--;
-    this.#settings.stats.dropped++;
-  }
-
-  /** Writes buffered telemetry, oldest first, up to the send window. */
+  /** Writes buffered telemetry, as much as the outbox allows now. */
   #pump(): void {
     if (this.#phase !== 'online' || this.#paused) return;
     const ws = this.#ws!;
     const { stats, dropRate, scheduler } = this.#settings;
     const now = performance.now();
-    this.#sendTokens = Math.min(SEND_BURST, this.#sendTokens + ((now - this.#tokensAt) / 1000) * this.#sendPerSec);
-    this.#tokensAt = now;
-    for (const pending of this.#pending.values()) {
-      if (this.#inFlight >= SEND_WINDOW) break;
-      if (pending.inFlight) continue;
-      if (this.#sendTokens < 1) {
+    for (;;) {
+      const next = this.#outbox.takeNext(now);
+      if (next.kind === 'idle') return;
+      if (next.kind === 'wait') {
         // Out of pace: come back when the next token is due.
-        if (!this.#resendTask.scheduled) scheduler.after(this.#resendTask, Math.ceil(1000 / this.#sendPerSec));
-        break;
+        if (!this.#resendTask.scheduled) scheduler.after(this.#resendTask, next.ms);
+        return;
       }
-      this.#sendTokens--;
-      ws.send(pending.frame);
-      pending.inFlight = true;
-      pending.sentAt = now;
-      if (pending.sends++ === 0) stats.sent++;
-      else stats.resent++;
-      this.#inFlight++;
+      ws.send(next.frame);
+      if (next.resend) stats.resent++;
+      else stats.sent++;
       if (this.#faults.chance(dropRate)) {
         // --drop-rate: the link dies right after this write, so the frame may
         // or may not reach the gateway, and its ack surely will not.
