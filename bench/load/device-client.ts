@@ -1,0 +1,129 @@
+import mqtt from 'mqtt';
+import WebSocket from 'ws';
+import { messageId, publishedReading, telemetryFrame } from './reading.js';
+import type { BenchDevice, Target } from './task.js';
+
+export interface DeviceEvents {
+  /** The system took message `seq` (ack frame, PUBACK). */
+  onAck(device: number, seq: number): void;
+  /** The system refused message `seq` with an error code (ours: rate_limited...). */
+  onRefused(device: number, seq: number, code: string): void;
+  /** A command frame arrived (ours only); the client has already answered it. */
+  onCommand?(device: number, id: string): void;
+}
+
+export interface DeviceClient {
+  readonly index: number;
+  send(seq: number): void;
+  /** Bytes waiting in the client's socket: open-loop senders back off on it. */
+  readonly buffered: number;
+  close(): void;
+}
+
+export interface ConnectFailure {
+  /** WebSocket close code, or 'error:<message>' when the socket never opened. */
+  reason: string;
+}
+
+/** Connects one simulated device and resolves once the system has admitted it (welcome, CONNACK, open). */
+export function connectDevice(target: Target, index: number, events: DeviceEvents): Promise<DeviceClient> {
+  const device = target.devices[index];
+  if (!device) throw new Error(`no device #${index} in target`);
+  switch (target.driver) {
+    case 'gateway':
+      return connectGatewayDevice(target, device, index, events);
+    case 'ws-ack':
+    case 'ws-fire':
+      return connectPlainDevice(target, device, index, events);
+    case 'mqtt-ws':
+      return connectMqttDevice(target, device, index, events);
+  }
+}
+
+function connectGatewayDevice(target: Target, device: BenchDevice, index: number, events: DeviceEvents): Promise<DeviceClient> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(target.deviceUrl, {
+      headers: { authorization: `Bearer ${device.token}` },
+      ca: target.ca,
+      perMessageDeflate: false,
+    });
+    const client: DeviceClient = {
+      index,
+      send: (seq) => ws.send(telemetryFrame(messageId(seq), Date.now(), seq)),
+      get buffered() {
+        return ws.bufferedAmount;
+      },
+      close: () => ws.terminate(),
+    };
+    let welcomed = false;
+    ws.on('message', (raw: Buffer) => {
+      const frame = JSON.parse(raw.toString()) as { type: string; id?: string; code?: string };
+      if (frame.type === 'ack') return events.onAck(index, seqOf(frame.id!));
+      if (frame.type === 'error' && frame.id !== undefined) return events.onRefused(index, seqOf(frame.id), frame.code ?? 'error');
+      if (frame.type === 'command') {
+        ws.send(`{"type":"command_result","id":"${frame.id}","ok":true}`);
+        return events.onCommand?.(index, frame.id!);
+      }
+      if (frame.type === 'welcome') {
+        welcomed = true;
+        resolve(client);
+      }
+    });
+    ws.on('error', () => {}); // the close event carries the outcome
+    ws.on('close', (code) => {
+      if (!welcomed) reject(Object.assign(new Error(`closed ${code}`), { reason: String(code) }));
+    });
+  });
+}
+
+function connectPlainDevice(target: Target, device: BenchDevice, index: number, events: DeviceEvents): Promise<DeviceClient> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(target.deviceUrl, { perMessageDeflate: false });
+    ws.on('open', () =>
+      resolve({
+        index,
+        send: (seq) => ws.send(publishedReading(device.id, messageId(seq), Date.now(), seq)),
+        get buffered() {
+          return ws.bufferedAmount;
+        },
+        close: () => ws.terminate(),
+      }),
+    );
+    // The ceiling answers with the bare id it parsed.
+    ws.on('message', (raw: Buffer) => events.onAck(index, seqOf(raw.toString())));
+    ws.on('error', (err) => reject(Object.assign(err, { reason: `error:${err.message}` })));
+  });
+}
+
+function connectMqttDevice(target: Target, device: BenchDevice, index: number, events: DeviceEvents): Promise<DeviceClient> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(target.deviceUrl, {
+      clientId: device.id,
+      protocolVersion: 4,
+      clean: true,
+      reconnectPeriod: 0,
+      connectTimeout: 30_000,
+      wsOptions: { perMessageDeflate: false },
+    });
+    const topic = `devices/${device.id}/telemetry`;
+    client.once('connect', () =>
+      resolve({
+        index,
+        send: (seq) =>
+          client.publish(topic, publishedReading(device.id, messageId(seq), Date.now(), seq), { qos: 1 }, (err) =>
+            err ? events.onRefused(index, seq, 'publish_error') : events.onAck(index, seq),
+          ),
+        get buffered() {
+          return 0;
+        },
+        close: () => void client.end(true),
+      }),
+    );
+    client.once('error', (err) => reject(Object.assign(err, { reason: `error:${err.message}` })));
+  });
+}
+
+/** `m-000000042` -> 42 */
+export function seqOf(id: string): number {
+  return Number(id.slice(id.indexOf('-') + 1));
+}
