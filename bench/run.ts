@@ -59,9 +59,10 @@ async function main(): Promise<void> {
           continue;
         }
         try {
-          const result = await runInGenerator(taskFor(plan, scenario, running), running.pid, 180_000);
-          results[scenario]![peer.name] = { result };
-          log(`  ${JSON.stringify(result).slice(0, 300)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+          const { result, cpu } = await runInGenerator(taskFor(plan, scenario, running), running.pid, 180_000);
+          results[scenario]![peer.name] = { result, cpu };
+          log(`  ${JSON.stringify(result).slice(0, 400)}`);
+          log(`  cpu: server ${cpu.serverPercent} %, load generator ${cpu.loadPercent} % (${((Date.now() - started) / 1000).toFixed(1)} s)`);
         } catch (err) {
           results[scenario]![peer.name] = { error: (err as Error).message };
           log(`  failed: ${(err as Error).message.split('\n')[0]}`);

@@ -1,22 +1,34 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { DIST_BENCH } from '../paths.js';
-import { rssKiB } from '../peers/process.js';
+import { cpuSeconds, rssKiB } from '../peers/process.js';
 import type { LoadMessage, ScenarioResult, Task } from './task.js';
 
 /**
  * Runs one task in a fresh load generator process. It inherits the orchestrator's
  * CPU affinity (the load core). `serverPid` is sampled when the generator asks for RSS.
  */
-export function runInGenerator(task: Task, serverPid: number, timeoutMs: number): Promise<ScenarioResult> {
+export interface GeneratorRun {
+  result: ScenarioResult;
+  /** CPU use over the whole task (set-up included), % of one core. */
+  cpu: { loadPercent: number; serverPercent: number };
+}
+
+export function runInGenerator(task: Task, serverPid: number, timeoutMs: number): Promise<GeneratorRun> {
+  const started = performance.now();
+  const serverCpu = cpuSeconds(serverPid);
   return new Promise((resolve, reject) => {
-    const child = fork(join(DIST_BENCH, 'load', 'generator.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(join(DIST_BENCH, 'load', 'generator.js'), [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // e.g. BENCH_LOAD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the load generator
+      execArgv: process.env.BENCH_LOAD_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+    });
     let settled = false;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       finish(new Error(`load generator gave no result within ${timeoutMs} ms`));
     }, timeoutMs);
-    function finish(err: Error | undefined, result?: ScenarioResult): void {
+    function finish(err: Error | undefined, result?: GeneratorRun): void {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -25,7 +37,10 @@ export function runInGenerator(task: Task, serverPid: number, timeoutMs: number)
     }
     child.on('message', (message: LoadMessage) => {
       if (message.kind === 'level') child.send({ rssKiB: rssKiB(serverPid) });
-      else if (message.kind === 'result') finish(undefined, message.result);
+      else if (message.kind === 'result') {
+        const serverPercent = Math.round(((cpuSeconds(serverPid) - serverCpu) * 100_000) / (performance.now() - started));
+        finish(undefined, { result: message.result, cpu: { loadPercent: message.cpuPercent, serverPercent } });
+      }
       else finish(new Error(message.error));
     });
     child.once('exit', (code) => finish(new Error(`load generator exited with ${code}`)));

@@ -26,8 +26,14 @@ function run(task: Task): Promise<ScenarioResult> {
 }
 
 process.once('message', (task: Task) => {
+  const started = performance.now();
+  const cpu = process.cpuUsage();
   run(task).then(
-    (result) => process.send!({ kind: 'result', result } satisfies LoadMessage, () => process.exit(0)),
+    (result) => {
+      const used = process.cpuUsage(cpu);
+      const cpuPercent = Math.round(((used.user + used.system) / 1000 / (performance.now() - started)) * 100);
+      process.send!({ kind: 'result', result, cpuPercent } satisfies LoadMessage, () => process.exit(0));
+    },
     (err: Error) => process.send!({ kind: 'failed', error: err.stack ?? err.message } satisfies LoadMessage, () => process.exit(1)),
   );
 });

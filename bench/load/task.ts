@@ -103,6 +103,6 @@ export type ScenarioResult = SaturationResult | FixedRateResult | MemoryResult |
 
 /** Load generator -> orchestrator. `level` asks the orchestrator to sample the server's RSS. */
 export type LoadMessage =
-  | { kind: 'result'; result: ScenarioResult }
+  | { kind: 'result'; result: ScenarioResult; cpuPercent: number }
   | { kind: 'level'; devices: number; connected: number }
   | { kind: 'failed'; error: string };

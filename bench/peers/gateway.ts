@@ -62,7 +62,10 @@ export function gatewayPeer(): Peer & { cleanup(): void } {
       const bench = await provision(devices);
       const child = spawnServer(
         process.execPath,
-        [join(REPO_ROOT, 'dist', 'bin', 'ws-mqtt-gateway.js'), 'start', '--dev', '--json', '--data-dir', dataDir!, '--ws-port', '0', '--mqtt-port', '0', '--http-port', '0'],
+        [
+          // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway alone
+          ...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+          join(REPO_ROOT, 'dist', 'bin', 'ws-mqtt-gateway.js'), 'start', '--dev', '--json', '--data-dir', dataDir!, '--ws-port', '0', '--mqtt-port', '0', '--http-port', '0'],
         envFor(scenario),
       );
       const addresses = await firstJsonLine<{ ws: string; mqtt: string }>(child);

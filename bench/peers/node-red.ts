@@ -16,13 +16,14 @@ const RED_JS = join(REPO_ROOT, 'node_modules', 'node-red', 'red.js');
  * Both Node-RED and its broker run on the server core.
  */
 function flows(mqttPort: number): unknown[] {
+  // Ids must not equal a node type: Node-RED reads such values as config-node references.
   return [
-    { id: 'bench', type: 'tab', label: 'bench' },
-    { id: 'listener', type: 'websocket-listener', path: '/ws/telemetry', wholemsg: 'false' },
-    { id: 'in', type: 'websocket in', z: 'bench', server: 'listener', client: '', wires: [['json']] },
-    { id: 'json', type: 'json', z: 'bench', property: 'payload', action: 'obj', pretty: false, wires: [['out']] },
-    { id: 'out', type: 'mqtt out', z: 'bench', topic: 'devices/node-red/telemetry', qos: '1', retain: 'false', broker: 'broker', wires: [] },
-    { id: 'broker', type: 'mqtt-broker', broker: '127.0.0.1', port: String(mqttPort), clientid: 'node-red-bench', usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true },
+    { id: 'b0000001', type: 'tab', label: 'bench' },
+    { id: 'b0000002', type: 'websocket-listener', path: '/ws/telemetry', wholemsg: 'false' },
+    { id: 'b0000003', type: 'websocket in', z: 'b0000001', server: 'b0000002', client: '', wires: [['b0000004']] },
+    { id: 'b0000004', type: 'json', z: 'b0000001', property: 'payload', action: 'obj', pretty: false, wires: [['b0000005']] },
+    { id: 'b0000005', type: 'mqtt out', z: 'b0000001', topic: 'devices/node-red/telemetry', qos: '1', retain: 'false', broker: 'b0000006', wires: [] },
+    { id: 'b0000006', type: 'mqtt-broker', broker: '127.0.0.1', port: String(mqttPort), clientid: 'node-red-bench', usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true },
   ];
 }
 

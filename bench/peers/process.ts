@@ -13,9 +13,13 @@ export const hasTaskset = (): boolean => spawnSync('taskset', ['-V']).status ===
 export function spawnServer(command: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): ChildProcess {
   const [cmd, argv] = hasTaskset() ? ['taskset', ['-c', String(SERVER_CORE), command, ...args]] : [command, args];
   const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd });
-  child.stderr!.on('data', (chunk: Buffer) => {
-    if (process.env.BENCH_VERBOSE) process.stderr.write(`[${command}] ${chunk}`);
-  });
+  if (process.env.BENCH_VERBOSE) {
+    const name = args[0]?.split('/').pop() ?? command;
+    child.stdout!.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk}`));
+    child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk}`));
+  } else {
+    child.stderr!.resume();
+  }
   return child;
 }
 
@@ -50,6 +54,18 @@ export function rssKiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const match = /VmRSS:\s+(\d+) kB/.exec(status);
   return match ? Number(match[1]) : NaN;
+}
+
+/** User + system CPU seconds a process has used (Linux /proc; NaN elsewhere). */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 Hz on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 /** A free TCP port, for servers that cannot listen on port 0 and report it (Mosquitto). */
