@@ -30,6 +30,8 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
+const MQ_CONCURRENCY = 65_536;
+
 // MQTT 3.1.1 CONNACK return codes [MQTT-3.2.2.3].
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
@@ -47,6 +49,13 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
   const aedes = await Aedes.createBroker({
     // Backend tools (Node-RED, MQTT Explorer) use client ids longer than the 3.1.1 minimum of 23.
     maxClientsIdLength: 256,
+    // Past `concurrency` deliveries in progress, mqemitter queues publishes in an array it
+    // drains with Array#shift, which is O(n) on a long queue: at aedes' default of 100 that
+    // was a fifth of the gateway's CPU under load (bench/, saturation). The gateway bounds
+    // in-flight publishes itself (limits.maxInFlight per connection, then it stops reading
+    // the socket), and a slow subscriber still holds each publish's callback until its
+    // socket drains, so acks still wait for every subscriber and nothing is dropped.
+    concurrency: MQ_CONCURRENCY,
     authenticate(client, username, password, done) {
       if (username === undefined || password === undefined) {
         log.warn('mqtt connect refused', { code: 'unauthorized', reason: 'anonymous', clientId: client.id });
