@@ -2,6 +2,7 @@ import { connectAll, deviceIndexOf, sleep } from './connect-all.js';
 import type { DeviceClient, DeviceEvents } from './device-client.js';
 import { drain } from './drain.js';
 import { Ledger } from './ledger.js';
+import { Samples } from './percentiles.js';
 import { subscribeTelemetry } from './subscriber.js';
 import type { FixedRateResult, Task } from './task.js';
 
@@ -29,6 +30,7 @@ export async function runFixedRate(task: FixedRateTask): Promise<FixedRateResult
   await sleep(200);
 
   const seqs = new Int32Array(task.devices);
+  const lag = new Samples();
   const total = Math.round((task.rate * task.durationMs) / 1000);
   const intervalMs = 1000 / task.rate;
   const start = performance.now();
@@ -44,6 +46,7 @@ export async function runFixedRate(task: FixedRateTask): Promise<FixedRateResult
     }, 1);
   });
   function send(client: DeviceClient, dueAt: number): void {
+    lag.add(performance.now() - dueAt);
     const seq = ++seqs[client.index]!;
     ledger.recordSent(client.index, seq, dueAt);
     client.send(seq);
@@ -51,6 +54,6 @@ export async function runFixedRate(task: FixedRateTask): Promise<FixedRateResult
 
   await drain(() => ledger.undelivered === 0, () => ledger.delivered, 5000);
   for (const client of clients) client.close();
-  await subscriber?.endAsync(true);
-  return { rate: task.rate, sent: ledger.sent, delivered: ledger.delivered, lost: ledger.lost, refused: ledger.refused, latencyMs: ledger.latency.percentiles() };
+  subscriber?.close();
+  return { rate: task.rate, sent: ledger.sent, delivered: ledger.delivered, lost: ledger.lost, refused: ledger.refused, latencyMs: ledger.latency.percentiles(), sendLagMs: lag.percentiles() };
 }

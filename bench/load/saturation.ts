@@ -60,7 +60,7 @@ export async function runSaturation(task: SaturationTask): Promise<SaturationRes
 
   await drain(() => (target.driver === 'ws-fire' || inFlight <= 0) && (!hasBroker || ledger.undelivered === 0), () => ledger.delivered + ledger.acked, task.drainMs);
   for (const client of clients) client.close();
-  await subscriber?.endAsync(true);
+  subscriber?.close();
 
   const measuredMs = to.at - from.at;
   const frameBytes = Buffer.byteLength(target.driver === 'gateway' ? telemetryFrame(messageId(1), Date.now(), 1) : publishedReading(target.devices[0]!.id, messageId(1), Date.now(), 1));

@@ -70,6 +70,8 @@ export interface FixedRateResult {
   lost: number;
   refused: Record<string, number>;
   latencyMs: Percentiles;
+  /** How late the load generator sent against the schedule: if this is large, the generator, not the system, is slow. */
+  sendLagMs: Percentiles;
 }
 
 export interface MemoryLevel {
