@@ -18,7 +18,7 @@ import { mosquitto, mosquittoUnqueued } from './peers/mosquitto.js';
 import { nodeRed } from './peers/node-red.js';
 import type { Peer, ScenarioName } from './peers/peer.js';
 import { hasTaskset, LOAD_CORE, SERVER_CORE } from './peers/process.js';
-import { wsCeiling } from './peers/ws-ceiling.js';
+import { wsCeiling, wssCeiling } from './peers/ws-ceiling.js';
 import { devicesFor, planFor, taskFor } from './plan.js';
 import { describeMachine } from './report/machine.js';
 import type { BenchReport, Results } from './report/results.js';
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const plan = planFor(options);
   const startedAt = new Date();
   const ours = gatewayPeer();
-  const all: Peer[] = [ours, wsCeiling, mosquitto, mosquittoUnqueued, aedesWs, nodeRed];
+  const all: Peer[] = [ours, wsCeiling, wssCeiling, mosquitto, mosquittoUnqueued, aedesWs, nodeRed];
   const peers = all.filter((peer) => !options.only || options.only.includes(peer.name));
   const scenarios = SCENARIO_ORDER.filter((s) => !options.scenarios || options.scenarios.includes(s));
 

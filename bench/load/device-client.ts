@@ -81,7 +81,8 @@ function connectGatewayDevice(target: Target, device: BenchDevice, index: number
 
 function connectPlainDevice(target: Target, device: BenchDevice, index: number, events: DeviceEvents): Promise<DeviceClient> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(target.deviceUrl, { perMessageDeflate: false });
+    const options: ClientOptions & { secureContext?: SecureContext } = { perMessageDeflate: false, secureContext: secureContextFor(target.ca) };
+    const ws = new WebSocket(target.deviceUrl, options);
     ws.on('open', () =>
       resolve({
         index,

@@ -55,5 +55,5 @@ export async function runFixedRate(task: FixedRateTask): Promise<FixedRateResult
   await drain(() => ledger.undelivered === 0, () => ledger.delivered, 5000);
   for (const client of clients) client.close();
   subscriber?.close();
-  return { rate: task.rate, sent: ledger.sent, delivered: ledger.delivered, lost: ledger.lost, refused: ledger.refused, latencyMs: ledger.latency.percentiles(), sendLagMs: lag.percentiles() };
+  return { rate: task.rate, sent: ledger.sent, delivered: ledger.delivered, lost: ledger.lost, refused: ledger.refused, latencyMs: ledger.latency.percentiles(), ackLatencyMs: ledger.ackLatency.percentiles(), sendLagMs: lag.percentiles() };
 }

@@ -77,6 +77,7 @@ export async function runSaturation(task: SaturationTask): Promise<SaturationRes
     measuredMs: Math.round(measuredMs),
     frameBytes,
     latencyMs: ledger.latency.percentiles(),
+    ackLatencyMs: ledger.ackLatency.percentiles(),
   };
 }
 

@@ -61,6 +61,7 @@ export interface SaturationResult {
   measuredMs: number;
   frameBytes: number;
   latencyMs: Percentiles;
+  ackLatencyMs: Percentiles;
 }
 
 export interface FixedRateResult {
@@ -70,6 +71,7 @@ export interface FixedRateResult {
   lost: number;
   refused: Record<string, number>;
   latencyMs: Percentiles;
+  ackLatencyMs: Percentiles;
   /** How late the load generator sent against the schedule: if this is large, the generator, not the system, is slow. */
   sendLagMs: Percentiles;
 }
