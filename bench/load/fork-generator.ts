@@ -11,7 +11,7 @@ import type { LoadMessage, ScenarioResult, Task } from './task.js';
 export interface GeneratorRun {
   result: ScenarioResult;
   /** CPU use over the whole task (set-up included), % of one core. */
-  cpu: { loadPercent: number; serverPercent: number };
+  cpu: { loadPercent: number; serverPercent: number; serverSeconds: number };
 }
 
 export function runInGenerator(task: Task, serverPid: number, timeoutMs: number): Promise<GeneratorRun> {
@@ -38,8 +38,9 @@ export function runInGenerator(task: Task, serverPid: number, timeoutMs: number)
     child.on('message', (message: LoadMessage) => {
       if (message.kind === 'level') child.send({ rssKiB: rssKiB(serverPid) });
       else if (message.kind === 'result') {
-        const serverPercent = Math.round(((cpuSeconds(serverPid) - serverCpu) * 100_000) / (performance.now() - started));
-        finish(undefined, { result: message.result, cpu: { loadPercent: message.cpuPercent, serverPercent } });
+        const serverSeconds = Math.round((cpuSeconds(serverPid) - serverCpu) * 100) / 100;
+        const serverPercent = Math.round((serverSeconds * 100_000) / (performance.now() - started));
+        finish(undefined, { result: message.result, cpu: { loadPercent: message.cpuPercent, serverPercent, serverSeconds } });
       }
       else finish(new Error(message.error));
     });
