@@ -59,10 +59,10 @@ async function main(): Promise<void> {
           continue;
         }
         try {
-          const { result, cpu } = await runInGenerator(taskFor(plan, scenario, running), running.pid, 180_000);
-          results[scenario]![peer.name] = { result, cpu };
+          const { result, cpu, peakRssKiB } = await runInGenerator(taskFor(plan, scenario, running), running.pid, 180_000);
+          results[scenario]![peer.name] = { result, cpu, peakRssKiB };
           log(`  ${JSON.stringify(result).slice(0, 400)}`);
-          log(`  cpu: server ${cpu.serverPercent} % (${cpu.serverSeconds} s), load generator ${cpu.loadPercent} % (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+          log(`  cpu: server ${cpu.serverPercent} % (${cpu.serverSeconds} s), peak RSS ${Math.round(peakRssKiB / 1024)} MiB, load generator ${cpu.loadPercent} % (${((Date.now() - started) / 1000).toFixed(1)} s)`);
         } catch (err) {
           results[scenario]![peer.name] = { error: (err as Error).message };
           log(`  failed: ${(err as Error).message.split('\n')[0]}`);

@@ -30,8 +30,4 @@ export async function connectAll(target: Target, from: number, to: number, event
   return { clients: clients.filter(Boolean), failures };
 }
 
-export function deviceIndexOf(target: Target): Map<string, number> {
-  return new Map(target.devices.map((device, index) => [device.id, index]));
-}
-
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

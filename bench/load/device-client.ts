@@ -1,6 +1,6 @@
 import { createSecureContext, type SecureContext } from 'node:tls';
-import mqtt from 'mqtt';
 import WebSocket, { type ClientOptions } from 'ws';
+import { CONNACK, connectPacket, nextPacket, PUBACK, publishPacket } from './mqtt-packets.js';
 import { messageId, publishedReading, telemetryFrame } from './reading.js';
 import type { BenchDevice, Target } from './task.js';
 
@@ -99,31 +99,45 @@ function connectPlainDevice(target: Target, device: BenchDevice, index: number, 
   });
 }
 
+/**
+ * MQTT 3.1.1 over WebSocket, one packet per ws message, QoS 1. Hand-built packets rather
+ * than 200 mqtt.js clients: mqtt.js made the load generator, not the broker, the limit.
+ */
 function connectMqttDevice(target: Target, device: BenchDevice, index: number, events: DeviceEvents): Promise<DeviceClient> {
   return new Promise((resolve, reject) => {
-    const client = mqtt.connect(target.deviceUrl, {
-      clientId: device.id,
-      protocolVersion: 4,
-      clean: true,
-      reconnectPeriod: 0,
-      connectTimeout: 30_000,
-      wsOptions: { perMessageDeflate: false },
-    });
+    const ws = new WebSocket(target.deviceUrl, ['mqtt'], { perMessageDeflate: false });
     const topic = `devices/${device.id}/telemetry`;
-    client.once('connect', () =>
-      resolve({
-        index,
-        send: (seq) =>
-          client.publish(topic, publishedReading(device.id, messageId(seq), Date.now(), seq), { qos: 1 }, (err) =>
-            err ? events.onRefused(index, seq, 'publish_error') : events.onAck(index, seq),
-          ),
-        get buffered() {
-          return 0;
-        },
-        close: () => void client.end(true),
-      }),
-    );
-    client.once('error', (err) => reject(Object.assign(err, { reason: `error:${err.message}` })));
+    // Packet id -> seq; ids cycle through 1..65535, far more than a device keeps in flight.
+    const seqOfPacket = new Float64Array(65536);
+    let pending: Buffer = Buffer.alloc(0);
+    ws.on('open', () => ws.send(connectPacket(device.id, { url: target.deviceUrl })));
+    ws.on('message', (data: Buffer) => {
+      pending = pending.length === 0 ? data : Buffer.concat([pending, data]);
+      let offset = 0;
+      for (let packet = nextPacket(pending, offset); packet; packet = nextPacket(pending, offset)) {
+        offset = packet.end;
+        const type = pending[packet.start]! >> 4;
+        if (type === PUBACK) {
+          events.onAck(index, seqOfPacket[pending.readUInt16BE(packet.body)]!);
+        } else if (type === CONNACK) {
+          if (pending[packet.body + 1] !== 0) return reject(Object.assign(new Error('CONNACK refused'), { reason: `connack:${pending[packet.body + 1]}` }));
+          resolve({
+            index,
+            send(seq) {
+              const packetId = (seq % 65535) + 1;
+              seqOfPacket[packetId] = seq;
+              ws.send(publishPacket(topic, packetId, publishedReading(device.id, messageId(seq), Date.now(), seq)));
+            },
+            get buffered() {
+              return ws.bufferedAmount;
+            },
+            close: () => ws.terminate(),
+          });
+        }
+      }
+      pending = pending.subarray(offset);
+    });
+    ws.on('error', (err) => reject(Object.assign(err, { reason: `error:${err.message}` })));
   });
 }
 

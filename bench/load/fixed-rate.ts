@@ -1,4 +1,4 @@
-import { connectAll, deviceIndexOf, sleep } from './connect-all.js';
+import { connectAll, sleep } from './connect-all.js';
 import type { DeviceClient, DeviceEvents } from './device-client.js';
 import { drain } from './drain.js';
 import { Ledger } from './ledger.js';
@@ -24,7 +24,7 @@ export async function runFixedRate(task: FixedRateTask): Promise<FixedRateResult
     },
     onRefused: (device, seq, code) => ledger.recordRefused(device, seq, code),
   };
-  const subscriber = hasBroker ? await subscribeTelemetry(target.subscriber!, deviceIndexOf(target), (d, s, at) => ledger.recordDelivered(d, s, at)) : undefined;
+  const subscriber = hasBroker ? await subscribeTelemetry(target.subscriber!, target.devices.map((device) => device.id), (d, s, at) => ledger.recordDelivered(d, s, at)) : undefined;
   const { clients, failures } = await connectAll(target, 0, task.devices, events);
   if (clients.length < task.devices) throw new Error(`only ${clients.length}/${task.devices} devices connected: ${JSON.stringify(failures)}`);
   await sleep(200);

@@ -12,11 +12,21 @@ export interface GeneratorRun {
   result: ScenarioResult;
   /** CPU use over the whole task (set-up included), % of one core. */
   cpu: { loadPercent: number; serverPercent: number; serverSeconds: number };
+  /** Highest server RSS seen (sampled every 250 ms): where a system without backpressure piles up. */
+  peakRssKiB: number;
 }
 
 export function runInGenerator(task: Task, serverPid: number, timeoutMs: number): Promise<GeneratorRun> {
   const started = performance.now();
   const serverCpu = cpuSeconds(serverPid);
+  let peakRssKiB = rssKiB(serverPid);
+  const sampler = setInterval(() => {
+    try {
+      peakRssKiB = Math.max(peakRssKiB, rssKiB(serverPid));
+    } catch {
+      // the server exited; the run will report why
+    }
+  }, 250);
   return new Promise((resolve, reject) => {
     const child = fork(join(DIST_BENCH, 'load', 'generator.js'), [], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -32,6 +42,7 @@ export function runInGenerator(task: Task, serverPid: number, timeoutMs: number)
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearInterval(sampler);
       if (err) reject(err);
       else resolve(result!);
     }
@@ -40,7 +51,7 @@ export function runInGenerator(task: Task, serverPid: number, timeoutMs: number)
       else if (message.kind === 'result') {
         const serverSeconds = Math.round((cpuSeconds(serverPid) - serverCpu) * 100) / 100;
         const serverPercent = Math.round((serverSeconds * 100_000) / (performance.now() - started));
-        finish(undefined, { result: message.result, cpu: { loadPercent: message.cpuPercent, serverPercent, serverSeconds } });
+        finish(undefined, { result: message.result, cpu: { loadPercent: message.cpuPercent, serverPercent, serverSeconds }, peakRssKiB });
       }
       else finish(new Error(message.error));
     });

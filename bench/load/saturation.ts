@@ -1,4 +1,4 @@
-import { connectAll, deviceIndexOf, sleep } from './connect-all.js';
+import { connectAll, sleep } from './connect-all.js';
 import type { DeviceClient, DeviceEvents } from './device-client.js';
 import { Ledger } from './ledger.js';
 import { telemetryFrame, messageId, publishedReading } from './reading.js';
@@ -42,7 +42,7 @@ export async function runSaturation(task: SaturationTask): Promise<SaturationRes
     },
   };
 
-  const subscriber = hasBroker ? await subscribeTelemetry(target.subscriber!, deviceIndexOf(target), (d, s, at) => ledger.recordDelivered(d, s, at)) : undefined;
+  const subscriber = hasBroker ? await subscribeTelemetry(target.subscriber!, target.devices.map((device) => device.id), (d, s, at) => ledger.recordDelivered(d, s, at)) : undefined;
   const connected = await connectAll(target, 0, task.devices, events);
   if (connected.clients.length < task.devices) throw new Error(`only ${connected.clients.length}/${task.devices} devices connected: ${JSON.stringify(connected.failures)}`);
   clients.push(...connected.clients);
