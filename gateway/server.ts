@@ -83,7 +83,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const ctx: MessageContext = { aedes: broker.aedes, topics, validators, commands: { validators: commandValidators, delivery }, log };
 
   function onConnection(ws: WebSocket, req: IncomingMessage): void {
-    const conn = new DeviceConnection(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`, config.limits);
+    const conn = new DeviceConnection(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`, config.limits, req.socket);
     connections.add(conn);
     ws.on('pong', () => (conn.missedPongs = 0));
     ws.on('error', (err) => log.debug('device socket error', { device: conn.device, error: err.message }));

@@ -1,4 +1,5 @@
 import { createServer as createTcpServer, type Server } from 'node:net';
+import type { Writable } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from '../log.js';
@@ -30,6 +31,8 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
+const MQ_CONCURRENCY = 65_536;
+
 // MQTT 3.1.1 CONNACK return codes [MQTT-3.2.2.3].
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
@@ -47,6 +50,13 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
   const aedes = await Aedes.createBroker({
     // Backend tools (Node-RED, MQTT Explorer) use client ids longer than the 3.1.1 minimum of 23.
     maxClientsIdLength: 256,
+    // Past `concurrency` deliveries in progress, mqemitter queues publishes in an array it
+    // drains with Array#shift, which is O(n) on a long queue: at aedes' default of 100 that
+    // was a fifth of the gateway's CPU under load (bench/, saturation). The gateway bounds
+    // in-flight publishes itself (limits.maxInFlight per connection, then it stops reading
+    // the socket), and a slow subscriber still holds each publish's callback until its
+    // socket drains, so acks still wait for every subscriber and nothing is dropped.
+    concurrency: MQ_CONCURRENCY,
     authenticate(client, username, password, done) {
       if (username === undefined || password === undefined) {
         log.warn('mqtt connect refused', { code: 'unauthorized', reason: 'anonymous', clientId: client.id });
@@ -104,13 +114,13 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
 
   const servers: Server[] = [];
   async function listenAll(): Promise<{ mqtt: string; mqtts?: string }> {
-    const tcp = createTcpServer({ noDelay: true }, aedes.handle);
+    const tcp = createTcpServer({ noDelay: true }, (socket) => aedes.handle(batchWritesPerTurn(socket)));
     servers.push(tcp);
     const address: { mqtt: string; mqtts?: string } = { mqtt: `mqtt://${await listen(tcp, options.host, options.port)}` };
     if (options.tlsPort !== null && options.tls) {
       const tls = createTlsServer(options.tls, (socket) => {
         socket.setNoDelay(true);
-        aedes.handle(socket);
+        aedes.handle(batchWritesPerTurn(socket));
       });
       servers.push(tls);
       address.mqtts = `mqtts://${await listen(tls, options.host, options.tlsPort)}`;
@@ -132,4 +142,28 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
       await stopped;
     },
   };
+}
+
+/**
+ * Holds a backend socket's writes until the end of the event-loop turn. mqtt-packet corks
+ * only until the next tick, which comes after every device frame, so a subscriber got one
+ * writev per device frame; per turn, one writev carries every publish the turn produced.
+ * Writes still report backpressure (write() returns false past the high-water mark), so
+ * aedes still waits for 'drain' and the device's ack still waits for the subscriber.
+ */
+function batchWritesPerTurn<S extends Writable>(socket: S): S {
+  const write = socket.write;
+  let corked = false;
+  socket.write = function (this: S, ...args: Parameters<S['write']>): boolean {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      setImmediate(() => {
+        corked = false;
+        socket.uncork();
+      });
+    }
+    return (write as (...a: unknown[]) => boolean).apply(this, args);
+  } as S['write'];
+  return socket;
 }

@@ -1,0 +1,50 @@
+import { connectAll, sleep } from './connect-all.js';
+import { Samples } from './percentiles.js';
+import { connectBackend } from './subscriber.js';
+import type { CommandsResult, Task } from './task.js';
+
+type CommandsTask = Extract<Task, { scenario: 'commands' }>;
+
+/** A backend publishes `ping` commands at a fixed rate to online devices; each device answers at once. */
+export async function runCommands(task: CommandsTask): Promise<CommandsResult> {
+  const ignore = { onAck() {}, onRefused() {} };
+  const { clients, failures } = await connectAll(task.target, 0, task.devices, ignore);
+  if (clients.length < task.devices) throw new Error(`only ${clients.length}/${task.devices} devices connected: ${JSON.stringify(failures)}`);
+  const backend = await connectBackend(task.backend, 'bench-backend');
+  const publishedAt = new Map<string, number>();
+  const latency = new Samples();
+  const statuses: Record<string, number> = {};
+  backend.on('message', (_topic, payload) => {
+    const event = JSON.parse(payload.toString()) as { id: string; status: string };
+    statuses[event.status] = (statuses[event.status] ?? 0) + 1;
+    if (event.status !== 'succeeded') return;
+    const at = publishedAt.get(event.id);
+    if (at !== undefined) latency.add(performance.now() - at);
+    publishedAt.delete(event.id);
+  });
+  await backend.subscribeAsync('devices/+/commands/+/status', { qos: 1 });
+
+  const total = Math.round((task.rate * task.durationMs) / 1000);
+  const intervalMs = 1000 / task.rate;
+  const start = performance.now();
+  let next = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.min(total, Math.floor((performance.now() - start) / intervalMs) + 1);
+      for (; next < due; next++) {
+        const device = task.target.devices[next % task.devices]!.id;
+        const id = `c-${next}`;
+        publishedAt.set(id, start + next * intervalMs);
+        backend.publish(`devices/${device}/commands`, `{"id":"${id}","name":"ping","params":{}}`, { qos: 1 });
+      }
+      if (next >= total) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 1);
+  });
+  for (let waited = 0; publishedAt.size > 0 && waited < 5000; waited += 50) await sleep(50);
+  await backend.endAsync(true);
+  for (const client of clients) client.close();
+  return { rate: task.rate, sent: total, succeeded: latency.count, statuses, latencyMs: latency.percentiles() };
+}

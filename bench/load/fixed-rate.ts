@@ -1,0 +1,59 @@
+import { connectAll, sleep } from './connect-all.js';
+import type { DeviceClient, DeviceEvents } from './device-client.js';
+import { drain } from './drain.js';
+import { Ledger } from './ledger.js';
+import { Samples } from './percentiles.js';
+import { subscribeTelemetry } from './subscriber.js';
+import type { FixedRateResult, Task } from './task.js';
+
+type FixedRateTask = Extract<Task, { scenario: 'fixed-rate' }>;
+
+/**
+ * Open loop: message i is due at start + i/rate, round-robin over the devices, whatever
+ * the system does. Latency counts from the due time, not the send time, so a stalled
+ * sender cannot hide a slow system (no coordinated omission).
+ */
+export async function runFixedRate(task: FixedRateTask): Promise<FixedRateResult> {
+  const { target } = task;
+  const ledger = new Ledger(task.devices);
+  const hasBroker = target.subscriber !== undefined;
+  const events: DeviceEvents = {
+    onAck(device, seq) {
+      ledger.recordAck(device, seq);
+      if (!hasBroker) ledger.recordDelivered(device, seq, performance.now());
+    },
+    onRefused: (device, seq, code) => ledger.recordRefused(device, seq, code),
+  };
+  const subscriber = hasBroker ? await subscribeTelemetry(target.subscriber!, target.devices.map((device) => device.id), (d, s, at) => ledger.recordDelivered(d, s, at)) : undefined;
+  const { clients, failures } = await connectAll(target, 0, task.devices, events);
+  if (clients.length < task.devices) throw new Error(`only ${clients.length}/${task.devices} devices connected: ${JSON.stringify(failures)}`);
+  await sleep(200);
+
+  const seqs = new Int32Array(task.devices);
+  const lag = new Samples();
+  const total = Math.round((task.rate * task.durationMs) / 1000);
+  const intervalMs = 1000 / task.rate;
+  const start = performance.now();
+  let next = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.min(total, Math.floor((performance.now() - start) / intervalMs) + 1);
+      for (; next < due; next++) send(clients[next % clients.length]!, start + next * intervalMs);
+      if (next >= total) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 1);
+  });
+  function send(client: DeviceClient, dueAt: number): void {
+    lag.add(performance.now() - dueAt);
+    const seq = ++seqs[client.index]!;
+    ledger.recordSent(client.index, seq, dueAt);
+    client.send(seq);
+  }
+
+  await drain(() => ledger.undelivered === 0, () => ledger.delivered, 5000);
+  for (const client of clients) client.close();
+  subscriber?.close();
+  return { rate: task.rate, sent: ledger.sent, delivered: ledger.delivered, lost: ledger.lost, refused: ledger.refused, latencyMs: ledger.latency.percentiles(), ackLatencyMs: ledger.ackLatency.percentiles(), sendLagMs: lag.percentiles() };
+}

@@ -1,0 +1,61 @@
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import { DIST_BENCH } from '../paths.js';
+import { cpuSeconds, rssKiB } from '../peers/process.js';
+import type { LoadMessage, ScenarioResult, Task } from './task.js';
+
+/**
+ * Runs one task in a fresh load generator process. It inherits the orchestrator's
+ * CPU affinity (the load core). `serverPid` is sampled when the generator asks for RSS.
+ */
+export interface GeneratorRun {
+  result: ScenarioResult;
+  /** CPU use over the whole task (set-up included), % of one core. */
+  cpu: { loadPercent: number; serverPercent: number; serverSeconds: number };
+  /** Highest server RSS seen (sampled every 250 ms): where a system without backpressure piles up. */
+  peakRssKiB: number;
+}
+
+export function runInGenerator(task: Task, serverPid: number, timeoutMs: number): Promise<GeneratorRun> {
+  const started = performance.now();
+  const serverCpu = cpuSeconds(serverPid);
+  let peakRssKiB = rssKiB(serverPid);
+  const sampler = setInterval(() => {
+    try {
+      peakRssKiB = Math.max(peakRssKiB, rssKiB(serverPid));
+    } catch {
+      // the server exited; the run will report why
+    }
+  }, 250);
+  return new Promise((resolve, reject) => {
+    const child = fork(join(DIST_BENCH, 'load', 'generator.js'), [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // e.g. BENCH_LOAD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the load generator
+      execArgv: process.env.BENCH_LOAD_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+    });
+    let settled = false;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      finish(new Error(`load generator gave no result within ${timeoutMs} ms`));
+    }, timeoutMs);
+    function finish(err: Error | undefined, result?: GeneratorRun): void {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearInterval(sampler);
+      if (err) reject(err);
+      else resolve(result!);
+    }
+    child.on('message', (message: LoadMessage) => {
+      if (message.kind === 'level') child.send({ rssKiB: rssKiB(serverPid) });
+      else if (message.kind === 'result') {
+        const serverSeconds = Math.round((cpuSeconds(serverPid) - serverCpu) * 100) / 100;
+        const serverPercent = Math.round((serverSeconds * 100_000) / (performance.now() - started));
+        finish(undefined, { result: message.result, cpu: { loadPercent: message.cpuPercent, serverPercent, serverSeconds }, peakRssKiB });
+      }
+      else finish(new Error(message.error));
+    });
+    child.once('exit', (code) => finish(new Error(`load generator exited with ${code}`)));
+    child.send(task);
+  });
+}

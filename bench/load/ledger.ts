@@ -1,0 +1,66 @@
+import { Samples } from './percentiles.js';
+
+/**
+ * Follows every message from send to ack to delivery, so "lost" means exactly
+ * "acked by the system, never seen by the subscriber" and duplicates count once.
+ */
+export class Ledger {
+  sent = 0;
+  acked = 0;
+  delivered = 0;
+  readonly refused: Record<string, number> = {};
+  readonly latency = new Samples();
+  /** Send (or due time) -> ack: how long a device waits for the system to take a message. */
+  readonly ackLatency = new Samples();
+  /** Per device: seq -> time it was sent (or scheduled), until delivered or refused. */
+  readonly #pending: Map<number, number>[];
+  /** Per device: seqs acked but not delivered yet. */
+  readonly #ackedPending: Set<number>[];
+  /** Per device: seq -> time it was sent, until acked or refused. */
+  readonly #unacked: Map<number, number>[];
+
+  constructor(devices: number) {
+    this.#pending = Array.from({ length: devices }, () => new Map());
+    this.#ackedPending = Array.from({ length: devices }, () => new Set());
+    this.#unacked = Array.from({ length: devices }, () => new Map());
+  }
+
+  recordSent(device: number, seq: number, at: number): void {
+    this.sent++;
+    this.#pending[device]!.set(seq, at);
+    this.#unacked[device]!.set(seq, at);
+  }
+
+  recordAck(device: number, seq: number): void {
+    this.acked++;
+    const sentAt = this.#unacked[device]!.get(seq);
+    if (sentAt === undefined) return;
+    this.#unacked[device]!.delete(seq);
+    this.ackLatency.add(performance.now() - sentAt);
+    if (this.#pending[device]!.has(seq)) this.#ackedPending[device]!.add(seq);
+  }
+
+  recordRefused(device: number, seq: number, code: string): void {
+    this.refused[code] = (this.refused[code] ?? 0) + 1;
+    this.#pending[device]!.delete(seq);
+    this.#unacked[device]!.delete(seq);
+  }
+
+  recordDelivered(device: number, seq: number, at: number): void {
+    const sentAt = this.#pending[device]?.get(seq);
+    if (sentAt === undefined) return; // a duplicate, or a message this run did not send
+    this.delivered++;
+    this.latency.add(at - sentAt);
+    this.#pending[device]!.delete(seq);
+    this.#ackedPending[device]!.delete(seq);
+  }
+
+  /** Acked but not delivered (yet; final once the run has drained). */
+  get lost(): number {
+    return this.#ackedPending.reduce((sum, set) => sum + set.size, 0);
+  }
+
+  get undelivered(): number {
+    return this.#pending.reduce((sum, map) => sum + map.size, 0);
+  }
+}

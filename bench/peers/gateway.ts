@@ -1,0 +1,84 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SHIPPED_MODELS_DIR, listModelNames } from '../../gateway/models/load-models.js';
+import { DeviceRegistry } from '../../gateway/registry/devices.js';
+import { UserRegistry } from '../../gateway/registry/users.js';
+import { openStore } from '../../gateway/store/open-store.js';
+import { DEV_CERT_FILE } from '../../gateway/tls/load-certificate.js';
+import type { BenchDevice, MqttEndpoint } from '../load/task.js';
+import { REPO_ROOT } from '../paths.js';
+import { deviceIds, type Peer, type ScenarioName } from './peer.js';
+import { firstJsonLine, spawnServer, stopProcess } from './process.js';
+
+const BACKEND: Required<Omit<MqttEndpoint, 'url'>> = { username: 'bench', password: 'bench-password' };
+
+/**
+ * Saturation needs the per-device rate limit raised (default 100/s, burst 200): 200 devices
+ * at 40k msg/s is 200/s each. It is a config knob; refusals still count as rate_limited.
+ */
+export const SATURATION_LIMITS = { WMG_LIMITS_MESSAGES_PER_SEC: '100000', WMG_LIMITS_BURST: '1000' };
+
+function envFor(scenario: ScenarioName): Record<string, string> {
+  return { WMG_LOG_LEVEL: 'error', ...(scenario === 'saturation' ? SATURATION_LIMITS : {}) };
+}
+
+/** Our gateway as users run it: the CLI in its own process, WSS with the --dev certificate. */
+export function gatewayPeer(): Peer & { cleanup(): void } {
+  let dataDir: string | undefined;
+  let provisioned: BenchDevice[] = [];
+
+  async function provision(count: number): Promise<BenchDevice[]> {
+    dataDir ??= mkdtempSync(join(tmpdir(), 'bench-gateway-'));
+    if (provisioned.length >= count) return provisioned.slice(0, count);
+    const store = openStore(dataDir);
+    try {
+      const registry = new DeviceRegistry(store, listModelNames(SHIPPED_MODELS_DIR));
+      if (provisioned.length === 0) {
+        const user = await new UserRegistry(store).add(BACKEND.username, BACKEND.password, ['devices/+/commands'], ['devices/#']);
+        if (!user.ok) throw new Error(`bench user: ${user.error.code}`);
+      }
+      const more = deviceIds(count).slice(provisioned.length);
+      store.transaction(() => {
+        for (const { id } of more) {
+          const issued = registry.add(id, 'env-sensor');
+          if (!issued.ok) throw new Error(`provision ${id}: ${issued.error.code}`);
+          provisioned.push({ id, token: issued.value.token });
+        }
+      })();
+    } finally {
+      store.close();
+    }
+    return provisioned.slice(0, count);
+  }
+
+  return {
+    name: 'ours',
+    label: 'ws-mqtt-gateway (this repo), WSS/TLS',
+    transport: 'WSS (TLS)',
+    scenarios: ['saturation', 'fixed-rate', 'memory', 'commands', 'storm'],
+    unavailable: () => undefined,
+    async start({ devices, scenario }) {
+      const bench = await provision(devices);
+      const child = spawnServer(
+        process.execPath,
+        [
+          // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway alone
+          ...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+          join(REPO_ROOT, 'dist', 'bin', 'ws-mqtt-gateway.js'), 'start', '--dev', '--json', '--data-dir', dataDir!, '--ws-port', '0', '--mqtt-port', '0', '--http-port', '0'],
+        envFor(scenario),
+      );
+      const addresses = await firstJsonLine<{ ws: string; mqtt: string }>(child);
+      const backend = { url: addresses.mqtt, ...BACKEND };
+      return {
+        target: { driver: 'gateway', deviceUrl: addresses.ws, ca: readFileSync(join(dataDir!, DEV_CERT_FILE), 'utf8'), devices: bench, subscriber: backend },
+        backend,
+        pid: child.pid!,
+        stop: () => stopProcess(child),
+      };
+    },
+    cleanup() {
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import type { MqttEndpoint, Target } from '../load/task.js';
+
+export type ScenarioName = 'saturation' | 'fixed-rate' | 'memory' | 'commands' | 'storm';
+
+export interface StartOptions {
+  /** Devices the scenario will connect (ours provisions tokens for them). */
+  devices: number;
+  scenario: ScenarioName;
+}
+
+export interface RunningPeer {
+  target: Target;
+  /** The process whose RSS the memory scenario samples. */
+  pid: number;
+  /** A backend MQTT login that may publish commands (ours only). */
+  backend?: MqttEndpoint;
+  stop(): Promise<void>;
+}
+
+/** One system the bench drives: ours or a peer a user might pick instead. */
+export interface Peer {
+  name: string;
+  label: string;
+  /** What devices speak to it, shown in the table. */
+  transport: string;
+  scenarios: readonly ScenarioName[];
+  /** Why this peer cannot run here (binary missing...), or undefined. */
+  unavailable(): string | undefined;
+  start(options: StartOptions): Promise<RunningPeer>;
+}
+
+export function deviceIds(count: number): { id: string }[] {
+  return Array.from({ length: count }, (_, i) => ({ id: `bench-${String(i).padStart(5, '0')}` }));
+}

@@ -1,0 +1,28 @@
+import type { ScenarioResult } from '../load/task.js';
+import type { ScenarioName } from '../peers/peer.js';
+import type { Plan } from '../plan.js';
+import type { Machine } from './machine.js';
+import type { TargetCheck } from './targets.js';
+
+export type Outcome = { result: ScenarioResult; cpu: { loadPercent: number; serverPercent: number; serverSeconds: number }; peakRssKiB: number } | { error: string } | { skipped: string };
+
+/** scenario -> peer name -> outcome */
+export type Results = Partial<Record<ScenarioName, Record<string, Outcome>>>;
+
+/** The shape of bench/results/<timestamp>.json (checked by test/bench-smoke.test.ts). */
+export interface BenchReport {
+  version: 1;
+  startedAt: string;
+  finishedAt: string;
+  mode: 'quick' | 'full';
+  machine: Machine;
+  cpuSplit: string;
+  plan: Plan;
+  /** Config changes from defaults that the run applied to our gateway. */
+  gatewayConfig: Record<string, string>;
+  peers: { name: string; label: string; transport: string; skipped?: string }[];
+  results: Results;
+  targets: TargetCheck[];
+  /** ours / peer for saturation delivered msg/s, by peer name. */
+  ratios: Record<string, number>;
+}

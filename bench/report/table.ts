@@ -1,0 +1,70 @@
+import type { CommandsResult, FixedRateResult, MemoryResult, SaturationResult, StormResult } from '../load/task.js';
+import type { BenchReport, Outcome } from './results.js';
+
+/** The report as Markdown tables: what `npm run bench` prints and docs/performance.md holds. */
+export function formatReport(report: BenchReport): string {
+  const out: string[] = [];
+  const cell = (outcome: Outcome | undefined, show: (result: never) => string): string => {
+    if (!outcome) return '—';
+    if ('skipped' in outcome) return 'skipped';
+    if ('error' in outcome) return `error: ${outcome.error.split('\n')[0]!.slice(0, 60)}`;
+    return show(outcome.result as never);
+  };
+  const r = report.results;
+
+  out.push('| system | transport | delivered msg/s at saturation | sent / acked / delivered | lost (acked, never delivered) | refused | server peak RSS MiB | saturation p50 / p99 ms | p50 / p90 / p99 / max ms at 10k msg/s | server KiB per idle connection | command p50 / p99 ms | storm |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const peer of report.peers) {
+    if (peer.skipped) {
+      out.push(`| ${peer.label} | ${peer.transport} | skipped: ${peer.skipped} | | | | | | | | | |`);
+      continue;
+    }
+    const sat = r.saturation?.[peer.name];
+    out.push(
+      [
+        '',
+        peer.label,
+        peer.transport,
+        cell(sat, (s: SaturationResult) => fmt(s.deliveredPerSec)),
+        cell(sat, (s: SaturationResult) => `${fmt(s.sent)} / ${fmt(s.acked)} / ${fmt(s.delivered)}`),
+        cell(sat, (s: SaturationResult) => (s.unaccounted > 0 && s.acked === 0 ? `${fmt(s.unaccounted)} sent, never delivered (no acks)` : `${fmt(s.lost)} (${pct(s.lost, s.acked)})`)),
+        cell(sat, (s: SaturationResult) => refused(s.refused)),
+        sat && 'peakRssKiB' in sat ? String(Math.round(sat.peakRssKiB / 1024)) : '—',
+        cell(sat, (s: SaturationResult) => `${s.latencyMs.p50} / ${s.latencyMs.p99}`),
+        cell(r['fixed-rate']?.[peer.name], (f: FixedRateResult) => `${f.latencyMs.p50} / ${f.latencyMs.p90} / ${f.latencyMs.p99} / ${f.latencyMs.max}${f.delivered < f.sent ? ` (${fmt(f.sent - f.delivered)} undelivered)` : ''}`),
+        cell(r.memory?.[peer.name], (m: MemoryResult) => `${m.levels[m.levels.length - 1]?.kibPerDevice ?? '—'}`),
+        cell(r.commands?.[peer.name], (c: CommandsResult) => `${c.latencyMs.p50} / ${c.latencyMs.p99}`),
+        cell(r.storm?.[peer.name], (s: StormResult) => `${s.welcomed}/${s.devices} in ${s.elapsedMs} ms`),
+        '',
+      ].join(' | ').trim(),
+    );
+  }
+
+  const memory = Object.entries(r.memory ?? {}).filter(([, o]) => 'result' in o);
+  if (memory.length > 0) {
+    out.push('', 'Memory growth (server RSS, idle connections; KiB per connection above the empty server):', '');
+    out.push('| system | baseline RSS MiB | ' + (memory[0]![1] as { result: MemoryResult }).result.levels.map((l) => `${fmt(l.devices)} devices`).join(' | ') + ' |');
+    out.push('|---|---|' + (memory[0]![1] as { result: MemoryResult }).result.levels.map(() => '---|').join(''));
+    for (const [name, outcome] of memory) {
+      const m = (outcome as { result: MemoryResult }).result;
+      const label = report.peers.find((p) => p.name === name)?.label ?? name;
+      out.push(`| ${label} | ${(m.baselineRssKiB / 1024).toFixed(1)} | ${m.levels.map((l) => `${(l.rssKiB / 1024).toFixed(1)} MiB, ${l.kibPerDevice} KiB/conn${l.connected < l.devices ? ` (${l.connected} connected)` : ''}`).join(' | ')} |`);
+    }
+  }
+
+  out.push('', 'Targets for ws-mqtt-gateway:', '');
+  out.push('| target | goal | measured | met |', '|---|---|---|---|');
+  for (const t of report.targets) out.push(`| ${t.name} | ${t.target} | ${t.measured} | ${t.met === null ? 'not measured' : t.met ? 'yes' : 'NO'} |`);
+
+  if (Object.keys(report.ratios).length > 0) {
+    out.push('', 'Ours ÷ peer, delivered msg/s at saturation: ' + Object.entries(report.ratios).map(([peer, ratio]) => `${peer} ${ratio}×`).join(', '));
+  }
+  out.push('', `CPU split: ${report.cpuSplit}`);
+  out.push(`Machine: ${report.machine.nproc} × ${report.machine.cpu}, ${fmt(report.machine.memMiB)} MiB RAM, Node ${report.machine.node}`);
+  out.push(`Gateway config changed for the run: ${Object.entries(report.gatewayConfig).map(([k, v]) => `${k}=${v}`).join(', ')} (saturation only)`);
+  return out.join('\n');
+}
+
+const fmt = (n: number): string => n.toLocaleString('en-US');
+const pct = (part: number, whole: number): string => (whole === 0 ? '0 %' : `${((part * 100) / whole).toFixed(1)} %`);
+const refused = (codes: Record<string, number>): string => Object.entries(codes).map(([code, n]) => `${code} ${fmt(n)}`).join(', ') || '0';

@@ -1,0 +1,55 @@
+import type { CommandsResult, FixedRateResult, MemoryResult, SaturationResult, StormResult } from '../load/task.js';
+import type { Outcome, Results } from './results.js';
+
+export interface TargetCheck {
+  name: string;
+  target: string;
+  measured: string;
+  met: boolean | null;
+}
+
+function ok<T>(outcome: Outcome | undefined): T | undefined {
+  return outcome && 'result' in outcome ? (outcome.result as T) : undefined;
+}
+
+/** The issue's targets for our gateway, checked against this run (null = not measured). */
+export function checkTargets(results: Results): TargetCheck[] {
+  const sat = ok<SaturationResult>(results.saturation?.ours);
+  const fixed = ok<FixedRateResult>(results['fixed-rate']?.ours);
+  const mem = ok<MemoryResult>(results.memory?.ours);
+  const cmd = ok<CommandsResult>(results.commands?.ours);
+  const storm = ok<StormResult>(results.storm?.ours);
+  const last = mem?.levels[mem.levels.length - 1];
+  return [
+    {
+      name: 'saturation',
+      target: '>= 40000 delivered msg/s, 0 lost',
+      measured: sat ? `${sat.deliveredPerSec} msg/s, ${sat.lost} lost` : 'not run',
+      met: sat ? sat.deliveredPerSec >= 40_000 && sat.lost === 0 : null,
+    },
+    {
+      name: 'fixed-rate',
+      target: 'p99 <= 3 ms at 10k msg/s',
+      measured: fixed ? `p99 ${fixed.latencyMs.p99} ms (${fixed.delivered}/${fixed.sent} delivered)` : 'not run',
+      met: fixed ? fixed.latencyMs.p99 <= 3 && fixed.delivered === fixed.sent : null,
+    },
+    {
+      name: 'memory',
+      target: '<= 12 KiB RSS per idle device at 10k devices',
+      measured: last ? `${last.kibPerDevice} KiB at ${last.connected} devices` : 'not run',
+      met: last ? last.kibPerDevice <= 12 && last.devices >= 10_000 : null,
+    },
+    {
+      name: 'commands',
+      target: 'p99 <= 10 ms at 500/s',
+      measured: cmd ? `p99 ${cmd.latencyMs.p99} ms (${cmd.succeeded}/${cmd.sent} succeeded)` : 'not run',
+      met: cmd ? cmd.latencyMs.p99 <= 10 && cmd.succeeded === cmd.sent : null,
+    },
+    {
+      name: 'storm',
+      target: '5000 devices welcomed in <= 5 s, 0 failures',
+      measured: storm ? `${storm.welcomed}/${storm.devices} in ${storm.elapsedMs} ms, failures ${JSON.stringify(storm.failures)}` : 'not run',
+      met: storm ? storm.devices >= 5000 && storm.welcomed === storm.devices && storm.elapsedMs <= 5000 : null,
+    },
+  ];
+}

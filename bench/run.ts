@@ -1,0 +1,124 @@
+/**
+ * `npm run bench`: runs every scenario against ours and its peers, one system at a time,
+ * prints the tables and writes bench/results/<timestamp>.json.
+ *
+ * CPU split: this orchestrator pins itself (and so the load generator it forks) to one
+ * core and starts every server with `taskset -c 0`, so load and server never share a core.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runInGenerator } from './load/fork-generator.js';
+import type { SaturationResult } from './load/task.js';
+import { parseOptions } from './options.js';
+import { REPO_ROOT } from './paths.js';
+import { aedesWs } from './peers/aedes-ws.js';
+import { gatewayPeer, SATURATION_LIMITS } from './peers/gateway.js';
+import { mosquitto, mosquittoUnqueued } from './peers/mosquitto.js';
+import { nodeRed } from './peers/node-red.js';
+import type { Peer, ScenarioName } from './peers/peer.js';
+import { hasTaskset, LOAD_CORE, SERVER_CORE } from './peers/process.js';
+import { wsCeiling, wssCeiling } from './peers/ws-ceiling.js';
+import { devicesFor, planFor, taskFor } from './plan.js';
+import { describeMachine } from './report/machine.js';
+import type { BenchReport, Results } from './report/results.js';
+import { formatReport } from './report/table.js';
+import { checkTargets } from './report/targets.js';
+
+const SCENARIO_ORDER: readonly ScenarioName[] = ['saturation', 'fixed-rate', 'memory', 'commands', 'storm'];
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const plan = planFor(options);
+  const startedAt = new Date();
+  const ours = gatewayPeer();
+  const all: Peer[] = [ours, wsCeiling, wssCeiling, mosquitto, mosquittoUnqueued, aedesWs, nodeRed];
+  const peers = all.filter((peer) => !options.only || options.only.includes(peer.name));
+  const scenarios = SCENARIO_ORDER.filter((s) => !options.scenarios || options.scenarios.includes(s));
+
+  const cpuSplit = pinSelf();
+  log(`bench ${options.quick ? '--quick' : 'full'}: ${peers.map((p) => p.name).join(', ')}; ${cpuSplit}`);
+
+  const results: Results = {};
+  const skipped = new Map(peers.map((peer) => [peer.name, peer.unavailable()]));
+  try {
+    for (const scenario of scenarios) {
+      results[scenario] = {};
+      for (const peer of peers) {
+        if (!peer.scenarios.includes(scenario)) continue;
+        const reason = skipped.get(peer.name);
+        if (reason) {
+          results[scenario]![peer.name] = { skipped: reason };
+          continue;
+        }
+        log(`${scenario} · ${peer.name}`);
+        const started = Date.now();
+        const running = await peer.start({ devices: devicesFor(plan, scenario), scenario }).catch((err: Error) => err);
+        if (running instanceof Error) {
+          results[scenario]![peer.name] = { error: `start failed: ${running.message}` };
+          continue;
+        }
+        try {
+          const { result, cpu, peakRssKiB } = await runInGenerator(taskFor(plan, scenario, running), running.pid, 180_000);
+          results[scenario]![peer.name] = { result, cpu, peakRssKiB };
+          log(`  ${JSON.stringify(result).slice(0, 400)}`);
+          log(`  cpu: server ${cpu.serverPercent} % (${cpu.serverSeconds} s), peak RSS ${Math.round(peakRssKiB / 1024)} MiB, load generator ${cpu.loadPercent} % (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+        } catch (err) {
+          results[scenario]![peer.name] = { error: (err as Error).message };
+          log(`  failed: ${(err as Error).message.split('\n')[0]}`);
+        } finally {
+          await running.stop();
+        }
+      }
+    }
+  } finally {
+    ours.cleanup();
+  }
+
+  const report: BenchReport = {
+    version: 1,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    mode: options.quick ? 'quick' : 'full',
+    machine: describeMachine(),
+    cpuSplit,
+    plan,
+    gatewayConfig: { ...SATURATION_LIMITS },
+    peers: peers.map((peer) => ({ name: peer.name, label: peer.label, transport: peer.transport, ...(skipped.get(peer.name) ? { skipped: skipped.get(peer.name)! } : {}) })),
+    results,
+    targets: checkTargets(results),
+    ratios: ratios(results),
+  };
+  const dir = options.outDir ?? join(REPO_ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`\n${formatReport(report)}\n\nResults: ${file}\n`);
+}
+
+function pinSelf(): string {
+  if (!hasTaskset()) return 'not pinned (taskset missing): load generator and servers share all cores';
+  spawnSync('taskset', ['-a', '-cp', String(LOAD_CORE), String(process.pid)]);
+  return `servers pinned to core ${SERVER_CORE} (taskset -c ${SERVER_CORE}); orchestrator and load generator pinned to core ${LOAD_CORE}`;
+}
+
+function ratios(results: Results): Record<string, number> {
+  const delivered = (name: string): number | undefined => {
+    const outcome = results.saturation?.[name];
+    return outcome && 'result' in outcome ? (outcome.result as SaturationResult).deliveredPerSec : undefined;
+  };
+  const ours = delivered('ours');
+  if (!ours) return {};
+  const out: Record<string, number> = {};
+  for (const name of Object.keys(results.saturation ?? {})) {
+    const peer = delivered(name);
+    if (name !== 'ours' && peer) out[name] = Math.round((ours / peer) * 100) / 100;
+  }
+  return out;
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+await main();
