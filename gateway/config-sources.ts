@@ -24,7 +24,7 @@ export function readConfigFile(file: string): Plain {
   }
 }
 
-export const ENV_PREFIX = 'WMG_';
+const ENV_PREFIX = 'WMG_';
 
 interface Leaf {
   path: string[];
@@ -77,7 +77,7 @@ function parseEnvValue(name: string, text: string, types: string[]): unknown {
   return text;
 }
 
-export function setPath(target: Plain, path: string[], value: unknown): void {
+function setPath(target: Plain, path: string[], value: unknown): void {
   let node = target;
   for (const key of path.slice(0, -1)) {
     if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
