@@ -97,7 +97,10 @@ export interface CommandsResult {
   sent: number;
   succeeded: number;
   statuses: Record<string, number>;
+  /** After the warm-up. */
   latencyMs: Percentiles;
+  /** The first fifth of the run (at most 1 s) against a freshly started server. */
+  warmupLatencyMs: Percentiles;
 }
 
 export interface StormResult {
