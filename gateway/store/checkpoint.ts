@@ -29,6 +29,7 @@ export function startCheckpointer(store: Store, log: Logger): Checkpointer {
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const fallBack = (reason: string): void => {
     if (stopping || !store.open) return;
+    stopping = true; // 'error' is followed by 'exit': fall back and log once
     log.error('checkpoint worker stopped; checkpointing on the event loop again', { code: 'internal_error', error: reason });
     store.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
   };
