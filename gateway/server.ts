@@ -21,6 +21,7 @@ import { loadModels, SHIPPED_MODELS_DIR } from './models/load-models.js';
 import { DeviceRegistry } from './registry/devices.js';
 import { UserRegistry } from './registry/users.js';
 import { watchRegistryChanges } from './registry/watch-changes.js';
+import { startCheckpointer } from './store/checkpoint.js';
 import { openStore } from './store/open-store.js';
 import { loadCertificate } from './tls/load-certificate.js';
 import { topicsFor } from './topics.js';
@@ -48,6 +49,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const commandValidators = compileCommandValidators(models, config.commands.maxTtlMs);
   const certificate = await loadCertificate(config, log);
   const store = openStore(config.dataDir);
+  const checkpointer = startCheckpointer(store, log);
   const registry = new DeviceRegistry(store, models.map((m) => m.name));
   const users = new UserRegistry(store);
   const topics = topicsFor(config.mqtt.topicRoot);
@@ -160,6 +162,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
         await listener.close(SHUTDOWN_GRACE_MS);
         await http.close();
         await broker.close();
+        await checkpointer.stop();
         store.close();
         log.info('gateway stopped');
       })();

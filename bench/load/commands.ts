@@ -13,20 +13,25 @@ export async function runCommands(task: CommandsTask): Promise<CommandsResult> {
   const backend = await connectBackend(task.backend, 'bench-backend');
   const publishedAt = new Map<string, number>();
   const latency = new Samples();
+  // Fresh server: the first fifth of the run (at most 1 s) is warm-up, reported apart (see fixed-rate.ts).
+  const warmupLatency = new Samples();
+  let measureFrom = Infinity;
   const statuses: Record<string, number> = {};
   backend.on('message', (_topic, payload) => {
     const event = JSON.parse(payload.toString()) as { id: string; status: string };
     statuses[event.status] = (statuses[event.status] ?? 0) + 1;
     if (event.status !== 'succeeded') return;
     const at = publishedAt.get(event.id);
-    if (at !== undefined) latency.add(performance.now() - at);
+    if (at !== undefined) (at >= measureFrom ? latency : warmupLatency).add(performance.now() - at);
     publishedAt.delete(event.id);
   });
   await backend.subscribeAsync('devices/+/commands/+/status', { qos: 1 });
 
-  const total = Math.round((task.rate * task.durationMs) / 1000);
+  const warmupMs = Math.min(1000, task.durationMs / 5);
+  const total = Math.round((task.rate * (warmupMs + task.durationMs)) / 1000);
   const intervalMs = 1000 / task.rate;
   const start = performance.now();
+  measureFrom = start + warmupMs;
   let next = 0;
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
@@ -46,5 +51,5 @@ export async function runCommands(task: CommandsTask): Promise<CommandsResult> {
   for (let waited = 0; publishedAt.size > 0 && waited < 5000; waited += 50) await sleep(50);
   await backend.endAsync(true);
   for (const client of clients) client.close();
-  return { rate: task.rate, sent: total, succeeded: latency.count, statuses, latencyMs: latency.percentiles() };
+  return { rate: task.rate, sent: total, succeeded: latency.count + warmupLatency.count, statuses, latencyMs: latency.percentiles(), warmupLatencyMs: warmupLatency.percentiles() };
 }

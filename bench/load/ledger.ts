@@ -12,6 +12,10 @@ export class Ledger {
   readonly latency = new Samples();
   /** Send (or due time) -> ack: how long a device waits for the system to take a message. */
   readonly ackLatency = new Samples();
+  /** Messages sent (or due) before this time count as warm-up: their latencies go to `warmup*`, not above. */
+  measureFrom = -Infinity;
+  readonly warmupLatency = new Samples();
+  readonly warmupAckLatency = new Samples();
   /** Per device: seq -> time it was sent (or scheduled), until delivered or refused. */
   readonly #pending: Map<number, number>[];
   /** Per device: seqs acked but not delivered yet. */
@@ -36,7 +40,7 @@ export class Ledger {
     const sentAt = this.#unacked[device]!.get(seq);
     if (sentAt === undefined) return;
     this.#unacked[device]!.delete(seq);
-    this.ackLatency.add(performance.now() - sentAt);
+    (sentAt >= this.measureFrom ? this.ackLatency : this.warmupAckLatency).add(performance.now() - sentAt);
     if (this.#pending[device]!.has(seq)) this.#ackedPending[device]!.add(seq);
   }
 
@@ -50,7 +54,7 @@ export class Ledger {
     const sentAt = this.#pending[device]?.get(seq);
     if (sentAt === undefined) return; // a duplicate, or a message this run did not send
     this.delivered++;
-    this.latency.add(at - sentAt);
+    (sentAt >= this.measureFrom ? this.latency : this.warmupLatency).add(at - sentAt);
     this.#pending[device]!.delete(seq);
     this.#ackedPending[device]!.delete(seq);
   }

@@ -70,8 +70,12 @@ export interface FixedRateResult {
   delivered: number;
   lost: number;
   refused: Record<string, number>;
+  /** After the warm-up. */
   latencyMs: Percentiles;
   ackLatencyMs: Percentiles;
+  /** The first fifth of the run (at most 1 s) against a freshly started server, at the same rate. */
+  warmupLatencyMs: Percentiles;
+  warmupAckLatencyMs: Percentiles;
   /** How late the load generator sent against the schedule: if this is large, the generator, not the system, is slow. */
   sendLagMs: Percentiles;
 }
@@ -93,7 +97,10 @@ export interface CommandsResult {
   sent: number;
   succeeded: number;
   statuses: Record<string, number>;
+  /** After the warm-up. */
   latencyMs: Percentiles;
+  /** The first fifth of the run (at most 1 s) against a freshly started server. */
+  warmupLatencyMs: Percentiles;
 }
 
 export interface StormResult {
