@@ -1,4 +1,5 @@
 import { connectAll, sleep } from './connect-all.js';
+import { runOpenLoop, warmupFor } from './open-loop.js';
 import { Samples } from './percentiles.js';
 import { connectBackend } from './subscriber.js';
 import type { CommandsResult, Task } from './task.js';
@@ -27,27 +28,17 @@ export async function runCommands(task: CommandsTask): Promise<CommandsResult> {
   });
   await backend.subscribeAsync('devices/+/commands/+/status', { qos: 1 });
 
-  const warmupMs = Math.min(1000, task.durationMs / 5);
-  const total = Math.round((task.rate * (warmupMs + task.durationMs)) / 1000);
-  const intervalMs = 1000 / task.rate;
-  const start = performance.now();
-  measureFrom = start + warmupMs;
-  let next = 0;
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      const due = Math.min(total, Math.floor((performance.now() - start) / intervalMs) + 1);
-      for (; next < due; next++) {
-        const device = task.target.devices[next % task.devices]!.id;
-        const id = `c-${next}`;
-        publishedAt.set(id, start + next * intervalMs);
-        backend.publish(`devices/${device}/commands`, `{"id":"${id}","name":"ping","params":{}}`, { qos: 1 });
-      }
-      if (next >= total) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 1);
-  });
+  const warmupMs = warmupFor(task.durationMs);
+  const total = await runOpenLoop(
+    { rate: task.rate, warmupMs, durationMs: task.durationMs },
+    (i, dueAt) => {
+      const device = task.target.devices[i % task.devices]!.id;
+      const id = `c-${i}`;
+      publishedAt.set(id, dueAt);
+      backend.publish(`devices/${device}/commands`, `{"id":"${id}","name":"ping","params":{}}`, { qos: 1 });
+    },
+    (start) => (measureFrom = start + warmupMs),
+  );
   for (let waited = 0; publishedAt.size > 0 && waited < 5000; waited += 50) await sleep(50);
   await backend.endAsync(true);
   for (const client of clients) client.close();

@@ -2,6 +2,7 @@ import { connectAll, sleep } from './connect-all.js';
 import type { DeviceClient, DeviceEvents } from './device-client.js';
 import { drain } from './drain.js';
 import { Ledger } from './ledger.js';
+import { runOpenLoop, warmupFor } from './open-loop.js';
 import { Samples } from './percentiles.js';
 import { subscribeTelemetry } from './subscriber.js';
 import type { FixedRateResult, Task } from './task.js';
@@ -9,9 +10,8 @@ import type { FixedRateResult, Task } from './task.js';
 type FixedRateTask = Extract<Task, { scenario: 'fixed-rate' }>;
 
 /**
- * Open loop: message i is due at start + i/rate, round-robin over the devices, whatever
- * the system does. Latency counts from the due time, not the send time, so a stalled
- * sender cannot hide a slow system (no coordinated omission).
+ * Open loop (see open-loop.ts), round-robin over the devices. Latency counts from the
+ * due time, not the send time.
  *
  * Every server starts fresh for the scenario, so the first messages run through code V8
  * has not compiled yet: in a fresh Node server that first half second at 10k msg/s queued
@@ -37,22 +37,12 @@ export async function runFixedRate(task: FixedRateTask): Promise<FixedRateResult
 
   const seqs = new Int32Array(task.devices);
   const lag = new Samples();
-  const warmupMs = Math.min(1000, task.durationMs / 5);
-  const total = Math.round((task.rate * (warmupMs + task.durationMs)) / 1000);
-  const intervalMs = 1000 / task.rate;
-  const start = performance.now();
-  ledger.measureFrom = start + warmupMs;
-  let next = 0;
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      const due = Math.min(total, Math.floor((performance.now() - start) / intervalMs) + 1);
-      for (; next < due; next++) send(clients[next % clients.length]!, start + next * intervalMs);
-      if (next >= total) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 1);
-  });
+  const warmupMs = warmupFor(task.durationMs);
+  await runOpenLoop(
+    { rate: task.rate, warmupMs, durationMs: task.durationMs },
+    (i, dueAt) => send(clients[i % clients.length]!, dueAt),
+    (start) => (ledger.measureFrom = start + warmupMs),
+  );
   function send(client: DeviceClient, dueAt: number): void {
     lag.add(performance.now() - dueAt);
     const seq = ++seqs[client.index]!;
