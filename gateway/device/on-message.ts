@@ -32,11 +32,26 @@ export async function onDeviceMessage(ctx: MessageContext, conn: DeviceConnectio
   if (!message.ok) return reject(ctx, conn, message.error, id, { raw, isBinary });
 
   conn.publishStarted();
+  let published: Promise<void>;
   try {
-    await publishMessage(ctx.aedes, ctx.topics, identity, message.value);
-    conn.send({ type: 'ack', id: message.value.id });
+    published = publishMessage(ctx.aedes, ctx.topics, identity, message.value);
   } catch (err) {
-    ctx.log.error('publish failed', { code: 'internal_error', device: identity.device, id, error: (err as Error).message });
+    published = Promise.reject(err as Error);
+  }
+  return ackWhenPublished(ctx, conn, published, message.value.id);
+}
+
+// A separate function so that only the connection and the id wait for the broker: an async
+// function keeps its arguments and locals alive across `await`, which held the raw frame (a
+// view that pins the socket's read chunk) and the parsed objects of every message in flight
+// (12,800 for ~200 ms at saturation, in bench/) through the young-generation collections
+// that are a quarter of the gateway's CPU there.
+async function ackWhenPublished(ctx: MessageContext, conn: DeviceConnection, published: Promise<void>, id: string): Promise<void> {
+  try {
+    await published;
+    conn.send({ type: 'ack', id });
+  } catch (err) {
+    ctx.log.error('publish failed', { code: 'internal_error', device: conn.device, id, error: (err as Error).message });
     conn.sendError(fail('internal_error').error, id);
   } finally {
     conn.publishSettled();
