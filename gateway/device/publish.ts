@@ -1,14 +1,20 @@
 import type { Aedes } from 'aedes';
-import { publishJson } from '../broker/publish.js';
+import { publishJsonThen } from '../broker/publish.js';
 import type { Topics } from '../topics.js';
 import type { DeviceIdentity } from '../registry/devices.js';
 import type { DeviceMessage } from './validate.js';
 
-/** A checked device message -> its MQTT topic; resolves once the broker has taken it. */
-export function publishMessage(aedes: Aedes, topics: Topics, identity: DeviceIdentity, message: DeviceMessage): Promise<void> {
+/** A checked device message -> its MQTT topic; `done` runs once the broker has taken it. */
+export function publishMessage(
+  aedes: Aedes,
+  topics: Topics,
+  identity: DeviceIdentity,
+  message: DeviceMessage,
+  done: (err?: Error | null) => void,
+): void {
   const receivedAt = Date.now();
   if (message.type === 'telemetry') {
-    return publishJson(aedes, topics.telemetry(identity.device), {
+    const payload = {
       device: identity.device,
       model: identity.model,
       id: message.id,
@@ -16,7 +22,8 @@ export function publishMessage(aedes: Aedes, topics: Topics, identity: DeviceIde
       ts: typeof message.ts === 'string' ? Date.parse(message.ts) : (message.ts ?? receivedAt),
       receivedAt,
       data: message.data,
-    });
+    };
+    return publishJsonThen(aedes, topics.telemetry(identity.device), payload, false, done);
   }
-  return publishJson(aedes, topics.state(identity.device), { device: identity.device, state: message.state, updatedAt: receivedAt }, true);
+  publishJsonThen(aedes, topics.state(identity.device), { device: identity.device, state: message.state, updatedAt: receivedAt }, true, done);
 }
