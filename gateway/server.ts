@@ -103,10 +103,12 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       }
       for (const old of sessions.add(conn)) old.closeWith('replaced');
       ws.on('message', (raw: Buffer, isBinary: boolean) => {
-        onDeviceMessage(ctx, conn, raw, isBinary).catch((err: Error) => {
-          log.error('device frame handling failed', { code: 'internal_error', device, error: err.stack });
+        try {
+          onDeviceMessage(ctx, conn, raw, isBinary);
+        } catch (err) {
+          log.error('device frame handling failed', { code: 'internal_error', device, error: (err as Error).stack });
           conn.sendError(fail('internal_error').error, undefined);
-        });
+        }
       });
       conn.send({ type: 'welcome', device, model, heartbeatMs: config.devices.heartbeatMs, maxFrameBytes: config.limits.maxFrameBytes });
       log.info('device connected', { device, model, remote: conn.remote });

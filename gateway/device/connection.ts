@@ -24,7 +24,7 @@ export class DeviceConnection {
     readonly remote: string,
     private readonly limits: ConnectionLimits,
     /** The socket under `ws`, corked per event-loop turn so a turn's frames leave in one TLS write. */
-    private readonly socket?: Writable,
+    private readonly socket: Writable,
   ) {}
 
   get device(): string | undefined {
@@ -45,12 +45,12 @@ export class DeviceConnection {
   // one syscall for all of them instead of one each was a large share of the gateway's
   // CPU at saturation (bench/). The delay is at most the rest of the current turn.
   #corkUntilNextTurn(): void {
-    if (this.#corked || !this.socket) return;
+    if (this.#corked) return;
     this.#corked = true;
     this.socket.cork();
     setImmediate(() => {
       this.#corked = false;
-      this.socket!.uncork();
+      this.socket.uncork();
     });
   }
 

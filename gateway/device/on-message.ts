@@ -19,7 +19,7 @@ export interface MessageContext {
 }
 
 /** An authenticated device frame: parse -> rate limit -> validate -> publish -> ack. */
-export async function onDeviceMessage(ctx: MessageContext, conn: DeviceConnection, raw: Buffer, isBinary: boolean): Promise<void> {
+export function onDeviceMessage(ctx: MessageContext, conn: DeviceConnection, raw: Buffer, isBinary: boolean): void {
   const identity = conn.identity!;
   const frame = parseFrame(raw, isBinary);
   if (!frame.ok) return reject(ctx, conn, frame.error, undefined, { raw, isBinary });
