@@ -1,10 +1,13 @@
 import type { Server } from 'node:net';
 
-/** Listens and resolves with "host:port" as clients should dial it (port 0 becomes the real port). */
-export function listen(server: Server, host: string, port: number): Promise<string> {
+/**
+ * Listens and resolves with "host:port" as clients should dial it (port 0 becomes the real port).
+ * `backlog` undefined keeps Node's default (511).
+ */
+export function listen(server: Server, host: string, port: number, backlog?: number): Promise<string> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen(port, host, backlog, () => {
       server.off('error', reject);
       const bound = server.address();
       if (bound === null || typeof bound === 'string') return reject(new Error(`unexpected address ${String(bound)}`));

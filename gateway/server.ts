@@ -119,6 +119,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const listener = await startDeviceListener({
     host: config.ws.host,
     port: config.ws.port,
+    backlog: config.ws.backlog,
     tls: certificate,
     maxFrameBytes: config.limits.maxFrameBytes,
     onConnection,

@@ -11,6 +11,8 @@ export const DEVICE_PATH = '/v1/device';
 export interface DeviceListenerOptions {
   host: string;
   port: number;
+  /** Connections the kernel may hold before we accept them: a reconnect storm overflows Node's default of 511. */
+  backlog: number;
   tls: { cert: Buffer; key: Buffer };
   maxFrameBytes: number;
   onConnection(ws: WebSocket, req: IncomingMessage): void;
@@ -53,7 +55,7 @@ export async function startDeviceListener(options: DeviceListenerOptions): Promi
   // A client that resets mid-handshake must not take the process down.
   server.on('tlsClientError', (_err, socket) => socket.destroy());
 
-  const url = `wss://${await listen(server, options.host, options.port)}${DEVICE_PATH}`;
+  const url = `wss://${await listen(server, options.host, options.port, options.backlog)}${DEVICE_PATH}`;
   return {
     url,
     wss,
