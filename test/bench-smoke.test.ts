@@ -63,6 +63,7 @@ test('bench --quick against ours writes results JSON with every scenario and los
   assert.equal(fixed.rate, 10_000);
   assert.equal(fixed.lost, 0);
   assertPercentiles(fixed.latencyMs, 'fixed-rate latency');
+  assertPercentiles(fixed.scheduledLatencyMs, 'fixed-rate latency from the schedule');
 
   const commands = resultOf<CommandsResult>(report, 'commands');
   assert.ok(commands.succeeded > 0);

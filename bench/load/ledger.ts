@@ -9,15 +9,20 @@ export class Ledger {
   acked = 0;
   delivered = 0;
   readonly refused: Record<string, number> = {};
+  /** Device send -> subscriber receive. */
   readonly latency = new Samples();
+  /** Scheduled send -> subscriber receive (open loop only): adds the load generator's own send lag. */
+  readonly scheduledLatency = new Samples();
   /** Send (or due time) -> ack: how long a device waits for the system to take a message. */
   readonly ackLatency = new Samples();
-  /** Messages sent (or due) before this time count as warm-up: their latencies go to `warmup*`, not above. */
+  /** Messages sent before this time count as warm-up: their latencies go to `warmup*`, not above. */
   measureFrom = -Infinity;
   readonly warmupLatency = new Samples();
   readonly warmupAckLatency = new Samples();
-  /** Per device: seq -> time it was sent (or scheduled), until delivered or refused. */
+  /** Per device: seq -> time it was sent, until delivered or refused. */
   readonly #pending: Map<number, number>[];
+  /** Per device: seq -> time it was due (open loop), until delivered or refused. */
+  readonly #due: Map<number, number>[];
   /** Per device: seqs acked but not delivered yet. */
   readonly #ackedPending: Set<number>[];
   /** Per device: seq -> time it was sent, until acked or refused. */
@@ -25,14 +30,17 @@ export class Ledger {
 
   constructor(devices: number) {
     this.#pending = Array.from({ length: devices }, () => new Map());
+    this.#due = Array.from({ length: devices }, () => new Map());
     this.#ackedPending = Array.from({ length: devices }, () => new Set());
     this.#unacked = Array.from({ length: devices }, () => new Map());
   }
 
-  recordSent(device: number, seq: number, at: number): void {
+  /** `dueAt`: when an open-loop schedule wanted it sent, for `scheduledLatency`. */
+  recordSent(device: number, seq: number, at: number, dueAt?: number): void {
     this.sent++;
     this.#pending[device]!.set(seq, at);
     this.#unacked[device]!.set(seq, at);
+    if (dueAt !== undefined) this.#due[device]!.set(seq, dueAt);
   }
 
   recordAck(device: number, seq: number): void {
@@ -47,6 +55,7 @@ export class Ledger {
   recordRefused(device: number, seq: number, code: string): void {
     this.refused[code] = (this.refused[code] ?? 0) + 1;
     this.#pending[device]!.delete(seq);
+    this.#due[device]!.delete(seq);
     this.#unacked[device]!.delete(seq);
   }
 
@@ -54,7 +63,13 @@ export class Ledger {
     const sentAt = this.#pending[device]?.get(seq);
     if (sentAt === undefined) return; // a duplicate, or a message this run did not send
     this.delivered++;
-    (sentAt >= this.measureFrom ? this.latency : this.warmupLatency).add(at - sentAt);
+    const dueAt = this.#due[device]!.get(seq);
+    const measured = sentAt >= this.measureFrom;
+    (measured ? this.latency : this.warmupLatency).add(at - sentAt);
+    if (dueAt !== undefined) {
+      if (measured) this.scheduledLatency.add(at - dueAt);
+      this.#due[device]!.delete(seq);
+    }
     this.#pending[device]!.delete(seq);
     this.#ackedPending[device]!.delete(seq);
   }

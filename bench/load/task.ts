@@ -70,8 +70,10 @@ export interface FixedRateResult {
   delivered: number;
   lost: number;
   refused: Record<string, number>;
-  /** After the warm-up. */
+  /** After the warm-up: device send -> subscriber receive. */
   latencyMs: Percentiles;
+  /** After the warm-up: scheduled send -> subscriber receive, i.e. latencyMs plus the generator's send lag. */
+  scheduledLatencyMs: Percentiles;
   ackLatencyMs: Percentiles;
   /** The first fifth of the run (at most 1 s) against a freshly started server, at the same rate. */
   warmupLatencyMs: Percentiles;
