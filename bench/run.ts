@@ -32,7 +32,8 @@ async function main(): Promise<void> {
   const plan = planFor(options);
   const startedAt = new Date();
   const ours = gatewayPeer();
-  const all: Peer[] = [ours, wsCeiling, wssCeiling, mosquitto, mosquittoUnqueued, aedesWs, nodeRed];
+  const oursOffload = gatewayPeer(true);
+  const all: Peer[] = [ours, oursOffload, wsCeiling, wssCeiling, mosquitto, mosquittoUnqueued, aedesWs, nodeRed];
   const peers = all.filter((peer) => !options.only || options.only.includes(peer.name));
   const scenarios = SCENARIO_ORDER.filter((s) => !options.scenarios || options.scenarios.includes(s));
 
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
     }
   } finally {
     ours.cleanup();
+    oursOffload.cleanup();
   }
 
   const report: BenchReport = {
@@ -112,7 +114,7 @@ function ratios(results: Results): Record<string, number> {
   const out: Record<string, number> = {};
   for (const name of Object.keys(results.saturation ?? {})) {
     const peer = delivered(name);
-    if (name !== 'ours' && peer) out[name] = Math.round((ours / peer) * 100) / 100;
+    if (!name.startsWith('ours') && peer) out[name] = Math.round((ours / peer) * 100) / 100;
   }
   return out;
 }

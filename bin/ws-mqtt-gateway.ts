@@ -17,6 +17,7 @@ common(program.command('start').description('run the gateway'))
   .option('--mqtt-port <n>', 'MQTT port, 0 = ephemeral (default 1883)')
   .option('--http-port <n>', 'HTTP /healthz port, 0 = ephemeral (default 8080)')
   .option('--dev', 'create/use a self-signed certificate in the data dir')
+  .option('--tls-offload', 'serve devices plain ws:// because a proxy in front terminates TLS (never expose it directly)')
   .option('--json', 'print the bound addresses as one JSON line')
   .action(startCommand);
 

@@ -8,7 +8,7 @@ export interface GatewayConfig {
   dataDir: string;
   dev: boolean;
   log: { level: LogLevel };
-  ws: { host: string; port: number; backlog: number };
+  ws: { host: string; port: number; backlog: number; tlsOffload: boolean };
   mqtt: { host: string; port: number; tlsPort: number | null; topicRoot: string };
   http: { host: string; port: number };
   tls: { cert?: string; key?: string };

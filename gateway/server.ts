@@ -85,7 +85,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const ctx: MessageContext = { aedes: broker.aedes, topics, validators, commands: { validators: commandValidators, delivery }, log };
 
   function onConnection(ws: WebSocket, req: IncomingMessage): void {
-    const conn = new DeviceConnection(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`, config.limits, req.socket);
+    const conn = new DeviceConnection(ws, remoteOf(req, config.ws.tlsOffload), config.limits, req.socket);
     connections.add(conn);
     ws.on('pong', () => (conn.missedPongs = 0));
     ws.on('error', (err) => log.debug('device socket error', { device: conn.device, error: err.message }));
@@ -124,6 +124,9 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     maxFrameBytes: config.limits.maxFrameBytes,
     onConnection,
   });
+  if (config.ws.tlsOffload) {
+    log.warn('device listener serves plain ws:// (ws.tlsOffload): only a TLS-terminating proxy may reach it', { url: listener.url });
+  }
   const stopHeartbeat = startHeartbeat(connections, config.devices.heartbeatMs);
   delivery.start();
   const stopWatching = watchRegistryChanges(store, REGISTRY_POLL_MS, (change) => {
@@ -172,4 +175,14 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       return closing;
     },
   };
+}
+
+// Behind a TLS-terminating proxy every socket comes from the proxy. It appends the address
+// it saw to X-Forwarded-For; entries before that one came from the client and prove nothing.
+function remoteOf(req: IncomingMessage, behindProxy: boolean): string {
+  const peer = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+  // Node joins repeated X-Forwarded-For headers with ', ', so this is one string.
+  const forwarded = behindProxy ? (req.headers['x-forwarded-for'] as string | undefined) : undefined;
+  const last = forwarded?.split(',').pop()?.trim();
+  return last ? `${last} via ${peer}` : peer;
 }

@@ -23,8 +23,12 @@ function envFor(scenario: ScenarioName): Record<string, string> {
   return { WMG_LOG_LEVEL: 'error', ...(scenario === 'saturation' ? SATURATION_LIMITS : {}) };
 }
 
-/** Our gateway as users run it: the CLI in its own process, WSS with the --dev certificate. */
-export function gatewayPeer(): Peer & { cleanup(): void } {
+/**
+ * Our gateway as users run it: the CLI in its own process, WSS with the --dev certificate;
+ * or, `offload`, with --tls-offload as behind a TLS-terminating proxy (devices on plain ws,
+ * the way every other peer here is measured). The proxy itself is not part of the run.
+ */
+export function gatewayPeer(offload = false): Peer & { cleanup(): void } {
   let dataDir: string | undefined;
   let provisioned: BenchDevice[] = [];
 
@@ -53,10 +57,10 @@ export function gatewayPeer(): Peer & { cleanup(): void } {
   }
 
   return {
-    name: 'ours',
-    label: 'ws-mqtt-gateway (this repo), WSS/TLS',
-    transport: 'WSS (TLS)',
-    scenarios: ['saturation', 'fixed-rate', 'memory', 'commands', 'storm'],
+    name: offload ? 'ours-offload' : 'ours',
+    label: offload ? 'ws-mqtt-gateway, --tls-offload (TLS at a proxy)' : 'ws-mqtt-gateway (this repo), WSS/TLS',
+    transport: offload ? 'ws' : 'WSS (TLS)',
+    scenarios: offload ? ['saturation', 'fixed-rate', 'memory'] : ['saturation', 'fixed-rate', 'memory', 'commands', 'storm'],
     unavailable: () => undefined,
     async start({ devices, scenario }) {
       const bench = await provision(devices);
@@ -65,13 +69,14 @@ export function gatewayPeer(): Peer & { cleanup(): void } {
         [
           // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway alone
           ...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-          join(REPO_ROOT, 'dist', 'bin', 'ws-mqtt-gateway.js'), 'start', '--dev', '--json', '--data-dir', dataDir!, '--ws-port', '0', '--mqtt-port', '0', '--http-port', '0'],
+          join(REPO_ROOT, 'dist', 'bin', 'ws-mqtt-gateway.js'), 'start', offload ? '--tls-offload' : '--dev', '--json', '--data-dir', dataDir!, '--ws-port', '0', '--mqtt-port', '0', '--http-port', '0'],
         envFor(scenario),
       );
       const addresses = await firstJsonLine<{ ws: string; mqtt: string }>(child);
       const backend = { url: addresses.mqtt, ...BACKEND };
+      const ca = offload ? undefined : readFileSync(join(dataDir!, DEV_CERT_FILE), 'utf8');
       return {
-        target: { driver: 'gateway', deviceUrl: addresses.ws, ca: readFileSync(join(dataDir!, DEV_CERT_FILE), 'utf8'), devices: bench, subscriber: backend },
+        target: { driver: 'gateway', deviceUrl: addresses.ws, ca, devices: bench, subscriber: backend },
         backend,
         pid: child.pid!,
         stop: () => stopProcess(child),

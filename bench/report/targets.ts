@@ -20,6 +20,8 @@ export function checkTargets(results: Results): TargetCheck[] {
   const cmd = ok<CommandsResult>(results.commands?.ours);
   const storm = ok<StormResult>(results.storm?.ours);
   const last = mem?.levels[mem.levels.length - 1];
+  // Judged on the default (TLS in the gateway); the offloaded figure is shown beside it.
+  const offloaded = ok<MemoryResult>(results.memory?.['ours-offload'])?.levels.at(-1);
   return [
     {
       name: 'saturation',
@@ -36,7 +38,7 @@ export function checkTargets(results: Results): TargetCheck[] {
     {
       name: 'memory',
       target: '<= 12 KiB RSS per idle device at 10k devices',
-      measured: last ? `${last.kibPerDevice} KiB at ${last.connected} devices` : 'not run',
+      measured: last ? `${last.kibPerDevice} KiB at ${last.connected} devices${offloaded ? `; with --tls-offload ${offloaded.kibPerDevice} KiB` : ''}` : 'not run',
       met: last ? last.kibPerDevice <= 12 && last.devices >= 10_000 : null,
     },
     {

@@ -8,6 +8,7 @@ export interface StartFlags extends CommonFlags {
   mqttPort?: string;
   httpPort?: string;
   dev?: boolean;
+  tlsOffload?: boolean;
   json?: boolean;
 }
 
@@ -17,7 +18,7 @@ export async function startCommand(flags: StartFlags): Promise<void> {
   try {
     const config = resolveConfig(flags, {
       dev: flags.dev || undefined,
-      ws: { host: flags.host, port: port(flags.wsPort) },
+      ws: { host: flags.host, port: port(flags.wsPort), tlsOffload: flags.tlsOffload || undefined },
       mqtt: { host: flags.host, port: port(flags.mqttPort) },
       http: { host: flags.host, port: port(flags.httpPort) },
     });
@@ -29,7 +30,7 @@ export async function startCommand(flags: StartFlags): Promise<void> {
       process.stdout.write(
         [
           'ws-mqtt-gateway is running',
-          `  devices (WSS)  ${ws}`,
+          ws.startsWith('wss:') ? `  devices (WSS)  ${ws}` : `  devices (WS)   ${ws}  (TLS terminated by your proxy)`,
           `  MQTT           ${mqtt}`,
           ...(mqtts ? [`  MQTTS          ${mqtts}`] : []),
           `  health         ${http}/healthz`,

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:https';
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { listen } from '../listen.js';
@@ -13,7 +13,8 @@ export interface DeviceListenerOptions {
   port: number;
   /** Connections the kernel may hold before we accept them: a reconnect storm overflows Node's default of 511. */
   backlog: number;
-  tls: { cert: Buffer; key: Buffer };
+  /** undefined: plain ws://, for ws.tlsOffload (a proxy in front terminates TLS). */
+  tls: { cert: Buffer; key: Buffer } | undefined;
   maxFrameBytes: number;
   onConnection(ws: WebSocket, req: IncomingMessage): void;
 }
@@ -37,11 +38,12 @@ async function drain(wss: WebSocketServer, graceMs: number): Promise<void> {
 
 /** The WSS endpoint: only /v1/device upgrades; every other path or plain request gets 404. */
 export async function startDeviceListener(options: DeviceListenerOptions): Promise<DeviceListener> {
-  const server: Server = createServer({ cert: options.tls.cert, key: options.tls.key }, (req, res) => {
+  const notWebSocket: RequestListener = (req, res) => {
     const upgradeRequired = pathOf(req) === DEVICE_PATH;
     res.writeHead(upgradeRequired ? 426 : 404, { 'content-type': 'text/plain' });
     res.end(upgradeRequired ? 'WebSocket upgrade required\n' : 'Not found\n');
-  });
+  };
+  const server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, notWebSocket) : createHttpServer(notWebSocket);
   // maxPayload makes ws close an oversized frame's socket with 1009 before buffering it whole.
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false });
 
@@ -55,7 +57,7 @@ export async function startDeviceListener(options: DeviceListenerOptions): Promi
   // A client that resets mid-handshake must not take the process down.
   server.on('tlsClientError', (_err, socket) => socket.destroy());
 
-  const url = `wss://${await listen(server, options.host, options.port, options.backlog)}${DEVICE_PATH}`;
+  const url = `${options.tls ? 'wss' : 'ws'}://${await listen(server, options.host, options.port, options.backlog)}${DEVICE_PATH}`;
   return {
     url,
     wss,

@@ -14,11 +14,13 @@ export const DEV_CERT_FILE = 'dev-cert.pem';
 export const DEV_KEY_FILE = 'dev-key.pem';
 
 /**
- * TLS is always on: the configured certificate, or with --dev a self-signed one
- * kept in the data dir (made on first run, reused after, so a device that
- * pinned it keeps working). Without either the gateway does not start.
+ * The certificate of every TLS listener: the configured one, or with --dev a self-signed one
+ * kept in the data dir (made on first run, reused after, so a device that pinned it keeps
+ * working). Without either the gateway does not start, unless nothing of it serves TLS
+ * (ws.tlsOffload without mqtt.tlsPort): then undefined.
  */
-export async function loadCertificate(config: GatewayConfig, log: Logger): Promise<Certificate> {
+export async function loadCertificate(config: GatewayConfig, log: Logger): Promise<Certificate | undefined> {
+  if (config.ws.tlsOffload && config.mqtt.tlsPort === null) return undefined;
   if (config.tls.cert && config.tls.key) {
     return { cert: readPem(config.tls.cert, 'tls.cert'), key: readPem(config.tls.key, 'tls.key') };
   }

@@ -40,9 +40,9 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `ws-mqtt-gateway start --json` on ephemeral ports and resolves with its address line. */
-export async function spawnGateway(dataDir: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<GatewayProcess> {
-  const args = ['start', '--dev', '--json', '--data-dir', dataDir, '--ws-port', '0', '--mqtt-port', '0', '--http-port', '0', ...extra];
+/** Starts `ws-mqtt-gateway start --json` (with --dev unless told otherwise) on ephemeral ports and resolves with its address line. */
+export async function spawnGateway(dataDir: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}, { dev = true } = {}): Promise<GatewayProcess> {
+  const args = ['start', ...(dev ? ['--dev'] : []), '--json', '--data-dir', dataDir, '--ws-port', '0', '--mqtt-port', '0', '--http-port', '0', ...extra];
   const child = spawn(process.execPath, [GATEWAY_BIN, ...args], { env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

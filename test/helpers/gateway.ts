@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../gateway/config.js';
@@ -13,7 +13,7 @@ import { openStore, type Store } from '../../gateway/store/open-store.js';
 
 export interface TestGateway extends Gateway {
   dataDir: string;
-  /** The dev certificate, so test clients verify TLS instead of switching it off. */
+  /** The dev certificate, so test clients verify TLS instead of switching it off (empty if nothing serves TLS). */
   ca: Buffer;
   /** A second handle on the registry, as the CLI would open it. */
   devices: DeviceRegistry;
@@ -25,8 +25,8 @@ export function tempDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'wmg-test-'));
 }
 
-/** A real gateway on ephemeral ports with its own data dir and dev certificate. */
-export async function startTestGateway(overrides: Record<string, unknown> = {}, dataDir = tempDataDir()): Promise<TestGateway> {
+/** A real gateway on ephemeral ports with its own data dir and dev certificate; `logLine` receives its log. */
+export async function startTestGateway(overrides: Record<string, unknown> = {}, dataDir = tempDataDir(), logLine?: (line: string) => void): Promise<TestGateway> {
   const config = loadConfig(
     mergeConfig(
       { dataDir, dev: true, ws: { port: 0 }, mqtt: { port: 0 }, http: { port: 0 }, log: { level: 'error' }, commands: { startupReportDelayMs: 0 } },
@@ -34,12 +34,12 @@ export async function startTestGateway(overrides: Record<string, unknown> = {}, 
     ),
     'test',
   );
-  const gateway = await startGateway(config, createLogger(config.log.level));
+  const gateway = await startGateway(config, createLogger(config.log.level, logLine));
   const store = openStore(dataDir);
   return {
     ...gateway,
     dataDir,
-    ca: readFileSync(join(dataDir, DEV_CERT_FILE)),
+    ca: existsSync(join(dataDir, DEV_CERT_FILE)) ? readFileSync(join(dataDir, DEV_CERT_FILE)) : Buffer.alloc(0),
     devices: new DeviceRegistry(store, listModelNames(SHIPPED_MODELS_DIR)),
     users: new UserRegistry(store),
     store,
