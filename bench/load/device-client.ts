@@ -145,7 +145,7 @@ const contexts = new Map<string, SecureContext>();
 
 // One context for all devices: building one per socket (parsing the CA each time)
 // made the load generator, not the gateway, the slow side of the connection storm.
-export function secureContextFor(ca: string | undefined): SecureContext | undefined {
+function secureContextFor(ca: string | undefined): SecureContext | undefined {
   if (ca === undefined) return undefined;
   let context = contexts.get(ca);
   if (!context) contexts.set(ca, (context = createSecureContext({ ca })));

@@ -1,19 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { connect, type TLSSocket } from 'node:tls';
-import { secureContextFor } from './device-client.js';
+import { connect, createSecureContext, type TLSSocket } from 'node:tls';
 import type { BenchDevice, Target } from './task.js';
 
+const UNCHECKED = createSecureContext({});
 const CLOSE = 0x8;
 const TEXT = 0x1;
 
 /**
- * One storm device: TLS (the certificate checked against the target's CA), the WebSocket
- * upgrade with its Bearer token, and the gateway's first frame, all by hand. The ws client
- * spent ~0.2 ms of the load generator's core per device in its HTTP machinery, on top of the
- * ~0.8 ms of OpenSSL's own client handshake, and so the load generator, not the gateway,
- * set the storm's pace. Resolves with the socket once the welcome frame has arrived;
- * rejects with `reason` as connectAll counts it (close code, or error:<message>).
+ * One storm device: TLS, the WebSocket upgrade with its Bearer token, and the gateway's
+ * first frame, all by hand. The load generator plays 5,000 devices on one core, so every
+ * client-side cost the gateway never sees is left out: the ws client's HTTP machinery
+ * (~0.2 ms per device) and the certificate check (~0.23 ms per device, almost all in
+ * Node's getPeerCertificate, which it runs for every trusted certificate). The gateway's
+ * side of the handshake is the same either way: its certificate is sent and its
+ * signature made and checked by OpenSSL on both ends. Resolves with the socket once the
+ * welcome frame has arrived; rejects with `reason` as connectAll counts it (close code,
+ * or error:<message>).
  */
 export function welcomeDevice(target: Target, device: BenchDevice): Promise<TLSSocket> {
   const url = new URL(target.deviceUrl);
@@ -23,7 +26,10 @@ export function welcomeDevice(target: Target, device: BenchDevice): Promise<TLSS
       host,
       port: Number(url.port),
       servername: isIP(host) ? undefined : host,
-      secureContext: secureContextFor(target.ca),
+      // A shared context without the CA: the chain check fails fast and is ignored,
+      // instead of Node turning the certificate into a JS object for every device.
+      secureContext: UNCHECKED,
+      rejectUnauthorized: false,
     });
     socket.setNoDelay(true);
     let received: Buffer = Buffer.alloc(0);
