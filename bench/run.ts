@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const plan = planFor(options);
   const startedAt = new Date();
   const ours = gatewayPeer();
-  const oursOffload = gatewayPeer(true);
+  const oursOffload = gatewayPeer(true, options.quick);
   const all: Peer[] = [ours, oursOffload, wsCeiling, wssCeiling, mosquitto, mosquittoUnqueued, aedesWs, nodeRed];
   const peers = all.filter((peer) => !options.only || options.only.includes(peer.name));
   const scenarios = SCENARIO_ORDER.filter((s) => !options.scenarios || options.scenarios.includes(s));
