@@ -9,7 +9,7 @@ export interface Connected {
 
 /**
  * Connects devices [from, to) with at most `concurrency` handshakes at a time,
- * so set-up load does not spill into the measurement. Infinity = all at once (the storm).
+ * so set-up load does not spill into the measurement.
  */
 export async function connectAll(target: Target, from: number, to: number, events: DeviceEvents, concurrency = 64): Promise<Connected> {
   const clients: DeviceClient[] = [];

@@ -36,7 +36,7 @@ async function drain(wss: WebSocketServer, graceMs: number): Promise<void> {
   for (const ws of wss.clients) ws.terminate();
 }
 
-/** The WSS endpoint: only /v1/device upgrades; every other path or plain request gets 404. */
+/** The device endpoint (WSS, or ws with TLS offloaded): only /v1/device upgrades; every other path or plain request gets 404. */
 export async function startDeviceListener(options: DeviceListenerOptions): Promise<DeviceListener> {
   const notWebSocket: RequestListener = (req, res) => {
     const upgradeRequired = pathOf(req) === DEVICE_PATH;
@@ -55,7 +55,7 @@ export async function startDeviceListener(options: DeviceListenerOptions): Promi
     wss.handleUpgrade(req, socket, head, (ws) => options.onConnection(ws, req));
   });
   // A client that resets mid-handshake must not take the process down.
-  server.on('tlsClientError', (_err, socket) => socket.destroy());
+  if (options.tls) server.on('tlsClientError', (_err, socket) => socket.destroy());
 
   const url = `${options.tls ? 'wss' : 'ws'}://${await listen(server, options.host, options.port, options.backlog)}${DEVICE_PATH}`;
   return {
