@@ -9,12 +9,22 @@ export interface GatewayConfig {
   dev: boolean;
   log: { level: LogLevel };
   ws: { host: string; port: number; backlog: number; tlsOffload: boolean };
-  mqtt: { host: string; port: number; tlsPort: number | null; topicRoot: string };
+  mqtt: { host: string; port: number; tlsPort: number | null; topicRoot: string; drainTimeoutMs: number };
   http: { host: string; port: number };
   tls: { cert?: string; key?: string };
   auth: { timeoutMs: number };
   devices: { sessionPolicy: 'takeover' | 'multi'; heartbeatMs: number };
-  limits: { maxFrameBytes: number; messagesPerSec: number; burst: number; maxInFlight: number };
+  limits: {
+    maxFrameBytes: number;
+    messagesPerSec: number;
+    burst: number;
+    refusalsPerSec: number;
+    refusalBurst: number;
+    deadLettersPerSec: number;
+    maxInFlight: number;
+    maxBufferedBytes: number;
+    maxPendingHandshakes: number;
+  };
   models: { dir?: string };
   commands: { defaultTtlMs: number; maxTtlMs: number; resultTimeoutMs: number; maxQueuePerDevice: number; startupReportDelayMs: number };
 }
@@ -35,6 +45,8 @@ export function loadConfig(raw: unknown, source: string): Readonly<GatewayConfig
     });
     throw new ConfigError(`Invalid config (${source}):\n${lines.join('\n')}`);
   }
+  // A fixed default burst would let a device configured for 5 msg/s send 200 at once.
+  config.limits.burst ??= Math.max(1, Math.ceil(2 * config.limits.messagesPerSec));
   if (config.commands.defaultTtlMs > config.commands.maxTtlMs) {
     throw new ConfigError(`Invalid config (${source}): commands.defaultTtlMs must not exceed commands.maxTtlMs`);
   }

@@ -1,8 +1,8 @@
+import { pino, stdTimeFunctions, type DestinationStream } from 'pino';
+
 // One JSON object per line on stderr (stdout is reserved for the CLI's own
-// output, such as `start --json`). Callers pass error codes and device ids,
-// never tokens or passwords.
+// output, such as `start --json`).
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
-const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
 export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
@@ -11,10 +11,32 @@ export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
 }
 
+// Secrets are removed by the logger itself, whatever a caller passes: a token or
+// password in a field, an object or a request's headers never reaches a log line.
+const SECRET_KEYS = ['token', 'password', 'authorization', 'secret'];
+export const REDACTED_PATHS = [
+  ...SECRET_KEYS,
+  ...SECRET_KEYS.map((key) => `*.${key}`),
+  ...SECRET_KEYS.map((key) => `*.*.${key}`),
+  'headers',
+  '*.headers',
+];
+
 export function createLogger(level: LogLevel, write: (line: string) => void = (line) => process.stderr.write(line)): Logger {
+  const stream: DestinationStream = { write };
+  const logger = pino(
+    {
+      level,
+      base: undefined,
+      timestamp: stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    },
+    stream,
+  );
   const emit = (at: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
-    if (RANK[at] > RANK[level]) return;
-    write(`${JSON.stringify({ time: new Date().toISOString(), level: at, msg, ...fields })}\n`);
+    if (fields) logger[at](fields, msg);
+    else logger[at](msg);
   };
   return { error: emit('error'), warn: emit('warn'), info: emit('info'), debug: emit('debug') };
 }

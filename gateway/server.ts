@@ -7,18 +7,21 @@ import { onBackendCommand } from './command/on-command.js';
 import { SqliteCommandQueue } from './command/queue.js';
 import { compileCommandValidators } from './command/validate-command.js';
 import type { GatewayConfig } from './config.js';
-import { DeviceConnection } from './device/connection.js';
+import { Counters } from './counters.js';
+import { admitDevice } from './device/admission.js';
+import { DeviceBudgets } from './device/budgets.js';
 import { handshake } from './device/handshake.js';
 import { startHeartbeat } from './device/heartbeat.js';
 import { startDeviceListener } from './device/listener.js';
-import { onDeviceMessage, type MessageContext } from './device/on-message.js';
+import type { MessageContext } from './device/on-message.js';
 import { DeviceSessions } from './device/sessions.js';
 import { compileValidators } from './device/validate.js';
 import { startHealthEndpoint } from './http/health.js';
-import { fail } from './errors.js';
+import { Closers } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
 import { loadModels, SHIPPED_MODELS_DIR } from './models/load-models.js';
 import { DeviceRegistry } from './registry/devices.js';
+import { enforceRegistryChange } from './registry/enforce-changes.js';
 import { UserRegistry } from './registry/users.js';
 import { watchRegistryChanges } from './registry/watch-changes.js';
 import { startCheckpointer } from './store/checkpoint.js';
@@ -35,146 +38,129 @@ export interface GatewayAddresses {
 
 export interface Gateway {
   addresses: GatewayAddresses;
-  /** Publishes offline presence for every connected device, closes sockets with 1001, stops listening. */
+  /** Closes device sockets with 1001 (their offline presence is published), then everything else, newest first. */
   close(): Promise<void>;
 }
 
 const REGISTRY_POLL_MS = 250;
 const SHUTDOWN_GRACE_MS = 2000;
 
-/** Wires the modules of the data path together; holds no logic of its own. */
+/**
+ * Wires the modules of the data path together; holds no logic of its own. Each step
+ * that opens something registers its close; a step that throws closes what is open.
+ * Devices are accepted last, once MQTT listens and everything they use is up.
+ */
 export async function startGateway(config: GatewayConfig, log: Logger = createLogger(config.log.level)): Promise<Gateway> {
   const models = loadModels(config.models.dir ?? SHIPPED_MODELS_DIR);
   const validators = compileValidators(models);
   const commandValidators = compileCommandValidators(models, config.commands.maxTtlMs);
   const certificate = await loadCertificate(config, log);
-  const store = openStore(config.dataDir);
-  const checkpointer = startCheckpointer(store, log);
-  const registry = new DeviceRegistry(store, models.map((m) => m.name));
-  const users = new UserRegistry(store);
-  const topics = topicsFor(config.mqtt.topicRoot);
+  const closers = new Closers(log);
+  try {
+    const store = openStore(config.dataDir);
+    closers.add(() => store.close());
+    const checkpointer = startCheckpointer(store, log);
+    closers.add(() => checkpointer.stop());
+    const registry = new DeviceRegistry(store, models.map((m) => m.name));
+    const users = new UserRegistry(store);
+    const topics = topicsFor(config.mqtt.topicRoot);
+    const counters = new Counters();
 
-  const broker = await createEmbeddedBroker({
-    host: config.mqtt.host,
-    port: config.mqtt.port,
-    tlsPort: config.mqtt.tlsPort,
-    tls: certificate,
-    users,
-    gatewayOnly: topics.gatewayOnly,
-    onAuthorizedPublish(topic, payload) {
-      const device = topics.commandTarget(topic);
-      // Only called once the broker listens, after everything below is wired.
-      if (device !== undefined) onBackendCommand(commandContext, device, payload);
-    },
-    log,
-  });
-  const events = new OrderedPublisher(broker.aedes, log);
-  // Retained: a backend that subscribes later still learns each device's last presence.
-  const sessions = new DeviceSessions(config.devices.sessionPolicy, config.limits, (device, presence) => {
-    void events.publish(device, topics.presence(device), presence, true);
-  });
-  const connections = new Set<DeviceConnection>();
-  const delivery = new CommandDelivery(
-    new SqliteCommandQueue(store),
-    { find: (device) => sessions.newest(device) },
-    (event) => void events.publish(event.device, topics.commandStatus(event.device, event.id), event),
-    { ...config.commands, dedupWindowMs: config.commands.maxTtlMs },
-    log,
-  );
-  const commandContext = { registry, validators: commandValidators, delivery, defaultTtlMs: config.commands.defaultTtlMs };
-  const ctx: MessageContext = { aedes: broker.aedes, topics, validators, commands: { validators: commandValidators, delivery }, log };
-
-  function onConnection(ws: WebSocket, req: IncomingMessage): void {
-    const conn = new DeviceConnection(ws, remoteOf(req, config.ws.tlsOffload), config.limits, req.socket);
-    connections.add(conn);
-    ws.on('pong', () => (conn.missedPongs = 0));
-    ws.on('error', (err) => log.debug('device socket error', { device: conn.device, error: err.message }));
-    ws.on('close', (code) => {
-      connections.delete(conn);
-      sessions.remove(conn);
-      if (conn.device) log.info('device disconnected', { device: conn.device, closeCode: code });
+    const broker = await createEmbeddedBroker({
+      host: config.mqtt.host,
+      port: config.mqtt.port,
+      tlsPort: config.mqtt.tlsPort,
+      tls: certificate,
+      users,
+      gatewayOnly: topics.gatewayOnly,
+      drainTimeoutMs: config.mqtt.drainTimeoutMs,
+      onAuthorizedPublish(topic, payload) {
+        const device = topics.commandTarget(topic);
+        // Only called once the broker listens, after everything below is wired.
+        if (device !== undefined) onBackendCommand(commandContext, device, payload);
+      },
+      counters,
+      log,
     });
-    handshake(conn, req, { registry, timeoutMs: config.auth.timeoutMs, log }, () => {
-      const { device, model } = conn.identity!;
-      if (!validators.has(model)) {
-        // Provisioned with a model whose schemas were removed since: nothing it sends could be checked.
-        log.error('device model has no schemas; closing', { code: 'internal_error', device, model });
-        return conn.closeWith('internal_error');
-      }
-      for (const old of sessions.add(conn)) old.closeWith('replaced');
-      ws.on('message', (raw: Buffer, isBinary: boolean) => {
-        try {
-          onDeviceMessage(ctx, conn, raw, isBinary);
-        } catch (err) {
-          log.error('device frame handling failed', { code: 'internal_error', device, error: (err as Error).stack });
-          conn.sendError(fail('internal_error').error, undefined);
-        }
-      });
-      conn.send({ type: 'welcome', device, model, heartbeatMs: config.devices.heartbeatMs, maxFrameBytes: config.limits.maxFrameBytes });
-      log.info('device connected', { device, model, remote: conn.remote });
-      delivery.deliverPending(device);
+    closers.add(() => broker.close());
+    const events = new OrderedPublisher(broker.aedes, log);
+    closers.add(() => events.stop());
+    // Retained: a backend that subscribes later still learns each device's last presence.
+    const sessions = new DeviceSessions(config.devices.sessionPolicy, (device, presence) => {
+      void events.publish(device, topics.presence(device), presence, true);
     });
-  }
+    const delivery = new CommandDelivery(
+      new SqliteCommandQueue(store),
+      { find: (device) => sessions.newest(device) },
+      (event) => void events.publish(event.device, topics.commandStatus(event.device, event.id), event),
+      { ...config.commands, dedupWindowMs: config.commands.maxTtlMs },
+      log,
+    );
+    const commandContext = { registry, validators: commandValidators, delivery, defaultTtlMs: config.commands.defaultTtlMs };
+    const messages: MessageContext = { aedes: broker.aedes, topics, validators, commands: { validators: commandValidators, delivery }, counters, log };
+    const budgets = new DeviceBudgets(config.limits);
 
-  const listener = await startDeviceListener({
-    host: config.ws.host,
-    port: config.ws.port,
-    backlog: config.ws.backlog,
-    tls: certificate,
-    maxFrameBytes: config.limits.maxFrameBytes,
-    onConnection,
-  });
-  if (config.ws.tlsOffload) {
-    log.warn('device listener serves plain ws:// (ws.tlsOffload): only a TLS-terminating proxy may reach it', { url: listener.url });
-  }
-  const stopHeartbeat = startHeartbeat(connections, config.devices.heartbeatMs);
-  delivery.start();
-  const stopWatching = watchRegistryChanges(store, REGISTRY_POLL_MS, (change) => {
-    if (change.kind === 'user') {
-      if (!users.exists(change.subject)) broker.disconnectUser(change.subject);
-      return;
+    const mqtt = await broker.listen();
+    delivery.start();
+    closers.add(() => delivery.stop());
+    closers.add(
+      watchRegistryChanges(store, REGISTRY_POLL_MS, log, (change) =>
+        enforceRegistryChange(change, { registry, users, sessions, disconnectUser: broker.disconnectUser, log }),
+      ),
+    );
+    const http = await startHealthEndpoint(config.http.host, config.http.port, () => ({
+      devices: sessions.devices().length,
+      connections: sessions.connectionCount,
+      mqttClients: broker.aedes.connectedClients,
+      counters: counters.snapshot(),
+    }));
+    closers.add(() => http.close());
+    closers.add(
+      startHeartbeat(() => sessions.connections(), config.devices.heartbeatMs, {
+        log,
+        counters,
+        afterTick: () => budgets.prune((device) => sessions.isConnected(device)),
+      }),
+    );
+
+    const admission = { sessions, budgets, limits: config.limits, heartbeatMs: config.devices.heartbeatMs, messages, delivery, log };
+    const listener = await startDeviceListener({
+      host: config.ws.host,
+      port: config.ws.port,
+      backlog: config.ws.backlog,
+      tls: certificate,
+      maxFrameBytes: config.limits.maxFrameBytes,
+      handshakeTimeoutMs: config.auth.timeoutMs,
+      maxPendingHandshakes: config.limits.maxPendingHandshakes,
+      onHandshakeRefused: (code) => counters.count(code),
+      onConnection(ws: WebSocket, req: IncomingMessage) {
+        const remote = remoteOf(req, config.ws.tlsOffload);
+        ws.on('error', (err) => log.debug('device socket error', { remote, error: err.message }));
+        handshake(ws, req, remote, { registry, timeoutMs: config.auth.timeoutMs, log }, (identity) =>
+          admitDevice(ws, req.socket, remote, identity, admission),
+        );
+      },
+    });
+    closers.add(() => listener.close(SHUTDOWN_GRACE_MS));
+    if (config.ws.tlsOffload) {
+      log.warn('device listener serves plain ws:// (ws.tlsOffload): only a TLS-terminating proxy may reach it', { url: listener.url });
     }
-    for (const conn of sessions.connectionsOf(change.subject)) {
-      if (!registry.stillValid(change.subject, conn.identity!.tokenHash)) {
-        log.info('device token revoked or rotated; closing', { code: 'unauthorized', device: change.subject });
-        conn.closeWith('unauthorized');
-      }
-    }
-  });
-  const http = await startHealthEndpoint(config.http.host, config.http.port, () => ({
-    devices: sessions.devices().length,
-    connections: sessions.connectionCount,
-    mqttClients: broker.aedes.connectedClients,
-  }));
 
-  const mqtt = await broker.listen();
-  const addresses: GatewayAddresses = { ws: listener.url, mqtt: mqtt.mqtt, http: http.url };
-  if (mqtt.mqtts) addresses.mqtts = mqtt.mqtts;
-  log.info('gateway listening', { ...addresses });
-
-  let closing: Promise<void> | undefined;
-  return {
-    addresses,
-    close() {
-      closing ??= (async () => {
-        stopHeartbeat();
-        stopWatching();
-        delivery.stop();
-        for (const device of sessions.devices()) {
-          void events.publish(device, topics.presence(device), { online: false, since: Date.now(), connections: 0 }, true);
-        }
-        await events.stop();
-        for (const conn of connections) conn.closeWith('shutting_down');
-        await listener.close(SHUTDOWN_GRACE_MS);
-        await http.close();
-        await broker.close();
-        await checkpointer.stop();
-        store.close();
-        log.info('gateway stopped');
-      })();
-      return closing;
-    },
-  };
+    const addresses: GatewayAddresses = { ws: listener.url, mqtt: mqtt.mqtt, http: http.url };
+    if (mqtt.mqtts) addresses.mqtts = mqtt.mqtts;
+    log.info('gateway listening', { ...addresses });
+    let closing: Promise<void> | undefined;
+    return {
+      addresses,
+      close() {
+        closing ??= closers.closeAll().then(() => log.info('gateway stopped'));
+        return closing;
+      },
+    };
+  } catch (err) {
+    await closers.closeAll();
+    throw err;
+  }
 }
 
 // Behind a TLS-terminating proxy every socket comes from the proxy. It appends the address

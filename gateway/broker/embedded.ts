@@ -1,7 +1,8 @@
-import { createServer as createTcpServer, type Server } from 'node:net';
-import type { Writable } from 'node:stream';
+import type { EventEmitter } from 'node:events';
+import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import type { Counters } from '../counters.js';
 import type { Logger } from '../log.js';
 import type { BackendUser, UserRegistry } from '../registry/users.js';
 import { listen } from '../listen.js';
@@ -14,11 +15,15 @@ export interface EmbeddedBrokerOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   users: UserRegistry;
   gatewayOnly: readonly string[];
+  /** A backend socket whose pending writes do not drain within this time is cut (slow_consumer). */
+  drainTimeoutMs: number;
   /**
    * Sees every publish that passed the ACL, before the broker acks it to the
    * publisher (the hook for commands, which must be on disk before the PUBACK).
+   * A throw refuses the publish: no PUBACK, the connection is closed.
    */
   onAuthorizedPublish(topic: string, payload: Buffer): void;
+  counters: Counters;
   log: Logger;
 }
 
@@ -43,7 +48,7 @@ function authError(message: string, returnCode: number): AuthenticateError {
 
 /** Aedes with our user store behind CONNECT, PUBLISH and SUBSCRIBE; anonymous clients are refused. */
 export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
-  const { users, gatewayOnly, log } = options;
+  const { users, gatewayOnly, counters, log } = options;
   const userOf = new WeakMap<Client, BackendUser>();
   const sessions = new Map<string, Set<Client>>();
 
@@ -84,7 +89,9 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
         try {
           options.onAuthorizedPublish(packet.topic, payload);
         } catch (err) {
-          log.error('publish hook failed', { code: 'internal_error', topic: packet.topic, error: (err as Error).stack });
+          // A PUBACK here would tell the backend a command was stored that never was.
+          log.error('publish hook failed; refusing the publish', { code: 'internal_error', topic: packet.topic, error: (err as Error).stack });
+          return done(err as Error);
         }
         return done(null);
       }
@@ -109,21 +116,36 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
   });
   aedes.on('clientDisconnect', (client) => {
     const name = userOf.get(client)?.name;
-    if (name) sessions.get(name)?.delete(client);
+    const set = name === undefined ? undefined : sessions.get(name);
+    if (!set) return;
+    set.delete(client);
+    if (set.size === 0) sessions.delete(name!);
   });
+  // aedes emits 'error' for persistence failures (its types leave it out); unheard, it would end the process.
+  (aedes as unknown as EventEmitter).on('error', (err: Error) => log.error('broker error', { code: 'internal_error', error: err.stack }));
+  aedes.on('clientError', (client, err) => log.debug('mqtt client error', { clientId: client.id, error: err.message }));
+  const guard = (socket: Socket) =>
+    guardBackendSocket(socket, options.drainTimeoutMs, () => {
+      counters.count('slow_consumer');
+      log.warn('backend does not read its socket; disconnecting', {
+        code: 'slow_consumer',
+        remote: `${socket.remoteAddress}:${socket.remotePort}`,
+        bufferedBytes: socket.writableLength,
+      });
+    });
 
   const servers: Server[] = [];
   async function listenAll(): Promise<{ mqtt: string; mqtts?: string }> {
-    const tcp = createTcpServer({ noDelay: true }, (socket) => aedes.handle(batchWritesPerTurn(socket)));
+    const tcp = createTcpServer({ noDelay: true }, (socket) => aedes.handle(guard(socket)));
     servers.push(tcp);
-    const address: { mqtt: string; mqtts?: string } = { mqtt: `mqtt://${await listen(tcp, options.host, options.port)}` };
+    const address: { mqtt: string; mqtts?: string } = { mqtt: `mqtt://${await listen(tcp, { host: options.host, port: options.port, name: 'MQTT (mqtt.port, --mqtt-port)' })}` };
     if (options.tlsPort !== null && options.tls) {
       const tls = createTlsServer(options.tls, (socket) => {
         socket.setNoDelay(true);
-        aedes.handle(batchWritesPerTurn(socket));
+        aedes.handle(guard(socket));
       });
       servers.push(tls);
-      address.mqtts = `mqtts://${await listen(tls, options.host, options.tlsPort)}`;
+      address.mqtts = `mqtts://${await listen(tls, { host: options.host, port: options.tlsPort, name: 'MQTTS (mqtt.tlsPort)' })}`;
     }
     return address;
   }
@@ -150,10 +172,19 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
  * writev per device frame; per turn, one writev carries every publish the turn produced.
  * Writes still report backpressure (write() returns false past the high-water mark), so
  * aedes still waits for 'drain' and the device's ack still waits for the subscriber.
+ * That wait is bounded: a socket that has not drained `drainTimeoutMs` after a write
+ * reported backpressure is destroyed, which releases every delivery waiting on it, so
+ * one backend that stops reading cannot stall the devices' acks for everyone.
  */
-function batchWritesPerTurn<S extends Writable>(socket: S): S {
+function guardBackendSocket<S extends Socket>(socket: S, drainTimeoutMs: number, onStalled: () => void): S {
   const write = socket.write;
   let corked = false;
+  let stalled: NodeJS.Timeout | undefined;
+  socket.on('drain', () => {
+    clearTimeout(stalled);
+    stalled = undefined;
+  });
+  socket.once('close', () => clearTimeout(stalled));
   socket.write = function (this: S, ...args: Parameters<S['write']>): boolean {
     if (!corked) {
       corked = true;
@@ -163,7 +194,15 @@ function batchWritesPerTurn<S extends Writable>(socket: S): S {
         socket.uncork();
       });
     }
-    return (write as (...a: unknown[]) => boolean).apply(this, args);
+    const flowing = (write as (...a: unknown[]) => boolean).apply(this, args);
+    if (!flowing && stalled === undefined && !socket.destroyed) {
+      stalled = setTimeout(() => {
+        onStalled();
+        socket.destroy();
+      }, drainTimeoutMs);
+      stalled.unref();
+    }
+    return flowing;
   } as S['write'];
   return socket;
 }

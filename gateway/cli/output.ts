@@ -17,12 +17,6 @@ export function exitOnError(err: unknown): never {
     process.stderr.write(`${err.message}\n`);
     process.exit(2);
   }
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-    const { address, port } = err as NodeJS.ErrnoException & { address?: string; port?: number };
-    process.stderr.write(`Cannot listen on ${address}:${port} (${code}); choose another port with --ws-port, --mqtt-port or --http-port\n`);
-    process.exit(1);
-  }
   process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 }

@@ -59,13 +59,17 @@ export class CommandDelivery {
     this.report({ id, device, status: 'rejected', at: Date.now(), error });
   }
 
-  /** Writes every queued command of the device to its newest connection, oldest first. */
+  /**
+   * Writes every queued command of the device to its newest connection, oldest first.
+   * A command counts as delivered only once written to an open socket; one the socket
+   * refused (it was closing) stays queued for the device's next connection.
+   */
   deliverPending(device: string): void {
     const sink = this.route.find(device);
     if (!sink) return;
     const now = Date.now();
     for (const command of this.queue.pending(device, now)) {
-      sink.send({ type: 'command', id: command.id, name: command.name, params: command.params, expiresAt: command.expiresAt });
+      if (!sink.send({ type: 'command', id: command.id, name: command.name, params: command.params, expiresAt: command.expiresAt })) return;
       this.queue.markDelivered(device, command.id, now);
       this.#report(command, 'delivered');
     }
@@ -91,8 +95,8 @@ export class CommandDelivery {
    */
   start(): void {
     this.#firstSweep = setTimeout(() => {
-      this.sweep();
-      this.#sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+      this.#sweep();
+      this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
       this.#sweeper.unref();
     }, this.options.startupReportDelayMs);
     this.#firstSweep.unref();
@@ -103,11 +107,16 @@ export class CommandDelivery {
     clearInterval(this.#sweeper);
   }
 
-  sweep(): void {
-    const now = Date.now();
-    for (const command of this.queue.takeExpired(now)) this.#report(command, 'expired');
-    for (const command of this.queue.takeTimedOut(now - this.options.resultTimeoutMs, now)) this.#report(command, 'timed_out');
-    this.queue.prune(now - this.options.dedupWindowMs);
+  // A store error in a timer must not end the process; the next sweep tries again.
+  #sweep(): void {
+    try {
+      const now = Date.now();
+      for (const command of this.queue.takeExpired(now)) this.#report(command, 'expired');
+      for (const command of this.queue.takeTimedOut(now - this.options.resultTimeoutMs, now)) this.#report(command, 'timed_out');
+      this.queue.prune(now - this.options.dedupWindowMs);
+    } catch (err) {
+      this.log.error('command sweep failed', { code: 'internal_error', error: (err as Error).stack });
+    }
   }
 
   #report(command: QueuedCommand, status: CommandStatus): void {

@@ -1,6 +1,7 @@
 /** Where a command for a device can be written: one live connection's send. */
 export interface CommandSink {
-  send(frame: object): void;
+  /** False when the socket was closing and nothing was written. */
+  send(frame: object): boolean;
 }
 
 /**

@@ -1,44 +1,61 @@
 import type { Writable } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { closeCodeOf, type ErrorCode, type GatewayError } from '../errors.js';
+import type { ErrorCode, GatewayError } from '../errors.js';
 import type { Authenticated } from './authenticate.js';
-import type { RateLimiter } from './rate-limit.js';
+import type { DeviceBudget } from './budgets.js';
+import { closeSocket } from './close-socket.js';
 
 export interface ConnectionLimits {
   maxInFlight: number;
+  maxBufferedBytes: number;
 }
 
-/** One device WebSocket, from upgrade to close. */
+/** One authenticated device WebSocket, from admission to close. */
 export class DeviceConnection {
-  identity: Authenticated | undefined;
   /** Heartbeat ticks since the last pong. */
   missedPongs = 0;
   readonly openedAt = Date.now();
-  /** The device's rate budget, set when the connection joins its session. */
-  limiter: RateLimiter | undefined;
   #inFlight = 0;
   #corked = false;
+  /** When the unsent output first went over limits.maxBufferedBytes; undefined while under. */
+  #outputOverSince: number | undefined;
 
   constructor(
     readonly ws: WebSocket,
-    readonly remote: string,
-    private readonly limits: ConnectionLimits,
     /** The socket under `ws`, corked per event-loop turn so a turn's frames leave in one TLS write. */
     private readonly socket: Writable,
-  ) {}
-
-  get device(): string | undefined {
-    return this.identity?.device;
+    readonly remote: string,
+    readonly identity: Authenticated,
+    /** The device's rate budgets (shared by its connections under `multi`). */
+    readonly budget: DeviceBudget,
+    private readonly limits: ConnectionLimits,
+  ) {
+    ws.on('pong', () => (this.missedPongs = 0));
+    socket.on('drain', () => this.#checkOutput());
   }
 
+  get device(): string {
+    return this.identity.device;
+  }
+
+  /**
+   * False from the moment the gateway (or the peer) starts closing: frames that
+   * still arrive during the close handshake are neither processed nor answered.
+   */
   get isOpen(): boolean {
     return this.ws.readyState === this.ws.OPEN;
   }
 
-  send(frame: object): void {
-    if (!this.isOpen) return;
+  /** Writes the frame; false when the socket is closing and nothing was written. */
+  send(frame: object): boolean {
+    if (!this.isOpen) return false;
     this.#corkUntilNextTurn();
     this.ws.send(JSON.stringify(frame));
+    if (this.#outputOverSince === undefined && this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.#outputOverSince = Date.now();
+      this.#updateReading();
+    }
+    return true;
   }
 
   // A device with many frames in flight gets many acks per turn; one TLS record and
@@ -54,24 +71,42 @@ export class DeviceConnection {
     });
   }
 
-  sendError(error: GatewayError, id: string | undefined): void {
-    this.send(id === undefined ? { type: 'error', ...error } : { type: 'error', id, ...error });
+  sendError(error: GatewayError, id: string | undefined): boolean {
+    return this.send(id === undefined ? { type: 'error', ...error } : { type: 'error', id, ...error });
   }
 
-  /** Closes with the error's close code from ERRORS, its code as the reason. */
   closeWith(code: ErrorCode): void {
-    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) {
-      this.ws.close(closeCodeOf(code) ?? 1011, code);
-    }
+    closeSocket(this.ws, code);
+  }
+
+  /** How long the device has left more than limits.maxBufferedBytes unread (0 when it has not). */
+  outputStalledMs(now: number): number {
+    return this.#outputOverSince === undefined ? 0 : now - this.#outputOverSince;
   }
 
   // Backpressure: past maxInFlight unacked publishes the gateway stops reading
   // this socket (TCP pushes back on the device) instead of queueing in memory.
   publishStarted(): void {
-    if (++this.#inFlight >= this.limits.maxInFlight && !this.ws.isPaused) this.ws.pause();
+    this.#inFlight++;
+    this.#updateReading();
   }
 
   publishSettled(): void {
-    if (--this.#inFlight <= this.limits.maxInFlight >> 1 && this.ws.isPaused) this.ws.resume();
+    this.#inFlight--;
+    this.#updateReading();
+  }
+
+  #checkOutput(): void {
+    if (this.#outputOverSince === undefined || this.ws.bufferedAmount > this.limits.maxBufferedBytes) return;
+    this.#outputOverSince = undefined;
+    this.#updateReading();
+  }
+
+  // Two reasons to stop reading: too many publishes in flight, or replies the device
+  // does not read. Reading resumes when neither holds (in flight back to half the bound).
+  #updateReading(): void {
+    const stop = this.#outputOverSince !== undefined || this.#inFlight >= this.limits.maxInFlight;
+    if (stop && !this.ws.isPaused) this.ws.pause();
+    else if (!stop && this.ws.isPaused && this.#inFlight <= this.limits.maxInFlight >> 1) this.ws.resume();
   }
 }

@@ -2,6 +2,7 @@ import type { Aedes } from 'aedes';
 import { publishJson } from '../broker/publish.js';
 import type { GatewayError } from '../errors.js';
 import type { Topics } from '../topics.js';
+import { redactSecrets } from './redact-secrets.js';
 
 const MAX_FRAME_BYTES = 4096;
 
@@ -14,7 +15,9 @@ export function publishDeadLetter(
   raw: Buffer,
   isBinary: boolean,
 ): Promise<void> {
-  const cut = raw.subarray(0, MAX_FRAME_BYTES);
+  // latin1 maps bytes one to one, so a binary frame is redacted byte for byte too.
+  const encoding = isBinary ? 'latin1' : 'utf8';
+  const cut = Buffer.from(redactSecrets(raw.toString(encoding)), encoding).subarray(0, MAX_FRAME_BYTES);
   return publishJson(aedes, topics.deadLetter(device), {
     device,
     receivedAt: Date.now(),

@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
 import type { Logger } from '../log.js';
 import type { DeviceRegistry } from '../registry/devices.js';
-import { authenticateToken, bearerToken, helloToken } from './authenticate.js';
-import type { DeviceConnection } from './connection.js';
+import { authenticateToken, bearerToken, helloToken, type Authenticated } from './authenticate.js';
+import { closeSocket } from './close-socket.js';
 
 export interface HandshakeOptions {
   registry: DeviceRegistry;
@@ -13,29 +14,36 @@ export interface HandshakeOptions {
 /**
  * Authenticates a new socket by its upgrade header or, for browsers that cannot
  * set headers, by a first `hello` frame within auth.timeoutMs. Calls `admit`
- * once conn.identity is set; a failure closes the socket (4401 or 4408).
+ * with the identity; a failure closes the socket (4401 or 4408).
  */
-export function handshake(conn: DeviceConnection, req: IncomingMessage, options: HandshakeOptions, admit: () => void): void {
+export function handshake(
+  ws: WebSocket,
+  req: IncomingMessage,
+  remote: string,
+  options: HandshakeOptions,
+  admit: (identity: Authenticated) => void,
+): void {
   const header = bearerToken(req);
-  if (header !== undefined) return finish(conn, header, options, admit);
+  if (header !== undefined) return finish(ws, remote, header, options, admit);
 
   const timer = setTimeout(() => {
-    options.log.info('device refused', { code: 'auth_timeout', remote: conn.remote });
-    conn.closeWith('auth_timeout');
+    options.log.info('device refused', { code: 'auth_timeout', remote });
+    closeSocket(ws, 'auth_timeout');
   }, options.timeoutMs);
-  conn.ws.once('close', () => clearTimeout(timer));
-  conn.ws.once('message', (raw: Buffer, isBinary: boolean) => {
+  ws.once('close', () => clearTimeout(timer));
+  ws.once('message', (raw: Buffer, isBinary: boolean) => {
     clearTimeout(timer);
-    finish(conn, helloToken(raw, isBinary), options, admit);
+    finish(ws, remote, helloToken(raw, isBinary), options, admit);
   });
 }
 
-function finish(conn: DeviceConnection, token: string | undefined, options: HandshakeOptions, admit: () => void): void {
+function finish(ws: WebSocket, remote: string, token: string | undefined, options: HandshakeOptions, admit: (identity: Authenticated) => void): void {
+  // The timer may have fired while this frame was in the same read.
+  if (ws.readyState !== ws.OPEN) return;
   const result = authenticateToken(options.registry, token);
   if (!result.ok) {
-    options.log.info('device refused', { code: 'unauthorized', remote: conn.remote });
-    return conn.closeWith('unauthorized');
+    options.log.info('device refused', { code: 'unauthorized', remote });
+    return closeSocket(ws, 'unauthorized');
   }
-  conn.identity = result.value;
-  admit();
+  admit(result.value);
 }

@@ -1,6 +1,7 @@
 import type { Aedes } from 'aedes';
 import type { CommandDelivery } from '../command/deliver.js';
 import type { CommandResult, CommandValidators } from '../command/validate-command.js';
+import type { Counters } from '../counters.js';
 import { fail, type GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Topics } from '../topics.js';
@@ -15,26 +16,29 @@ export interface MessageContext {
   topics: Topics;
   validators: ReadonlyMap<string, ModelValidators>;
   commands: { validators: CommandValidators; delivery: CommandDelivery };
+  counters: Counters;
   log: Logger;
 }
 
 /** An authenticated device frame: parse -> rate limit -> validate -> publish -> ack. */
 export function onDeviceMessage(ctx: MessageContext, conn: DeviceConnection, raw: Buffer, isBinary: boolean): void {
-  const identity = conn.identity!;
+  // Once the gateway (or the device) started closing, nothing more is processed or answered.
+  if (!conn.isOpen) return;
   const frame = parseFrame(raw, isBinary);
-  if (!frame.ok) return reject(ctx, conn, frame.error, undefined, { raw, isBinary });
-  const id = frameId(frame.value);
-  // Results answer the backend's commands: their rate is the backend's, not the device's.
+  const id = frame.ok ? frameId(frame.value) : undefined;
+  // Every frame costs budget, refused ones included: parsing and refusing are work too.
+  if (!conn.budget.frames.take()) return refuse(ctx, conn, fail('rate_limited').error, id);
+  if (!frame.ok) return refuse(ctx, conn, frame.error, undefined, { raw, isBinary });
+  // A second hello (a client library that sends both header and hello) carries the token: never dead-lettered.
+  if (frame.value.type === 'hello') return refuse(ctx, conn, fail('bad_frame').error, id);
   if (frame.value.type === 'command_result') return onCommandResult(ctx, conn, frame.value, id);
-  // Not dead-lettered: the frame is fine, the device may send it again later.
-  if (!conn.limiter!.take()) return reject(ctx, conn, fail('rate_limited').error, id);
-  const message = validateMessage(ctx.validators.get(identity.model)!, frame.value);
-  if (!message.ok) return reject(ctx, conn, message.error, id, { raw, isBinary });
+  const message = validateMessage(ctx.validators.get(conn.identity.model)!, frame.value);
+  if (!message.ok) return refuse(ctx, conn, message.error, id, { raw, isBinary });
 
   conn.publishStarted();
   const done = ackWhenPublished(ctx, conn, message.value.id);
   try {
-    publishMessage(ctx.aedes, ctx.topics, identity, message.value, done);
+    publishMessage(ctx.aedes, ctx.topics, conn.identity, message.value, done);
   } catch (err) {
     done(err as Error);
   }
@@ -64,24 +68,38 @@ function ackWhenPublished(ctx: MessageContext, conn: DeviceConnection, id: strin
 function onCommandResult(ctx: MessageContext, conn: DeviceConnection, frame: object, id: string | undefined): void {
   const { validators, delivery } = ctx.commands;
   if (!validators.result(frame)) {
-    return reject(ctx, conn, fail('invalid_command_result', pathErrors(validators.result.errors)).error, id);
+    return refuse(ctx, conn, fail('invalid_command_result', pathErrors(validators.result.errors)).error, id);
   }
-  if (!delivery.onResult(conn.identity!.device, frame as CommandResult)) {
+  if (!delivery.onResult(conn.device, frame as CommandResult)) {
     const unknown = [{ path: '/id', message: 'no delivered command with this id awaits a result' }];
-    return reject(ctx, conn, fail('invalid_command_result', unknown).error, id);
+    return refuse(ctx, conn, fail('invalid_command_result', unknown).error, id);
   }
 }
 
-function reject(
+/**
+ * Answers a refused frame, and records it (log line, dead letter) within the device's
+ * dead-letter budget; past that it is only counted. A device that goes on sending
+ * refused frames past its refusal budget is closed.
+ */
+function refuse(
   ctx: MessageContext,
   conn: DeviceConnection,
   error: GatewayError,
   id: string | undefined,
   deadLetter?: { raw: Buffer; isBinary: boolean },
 ): void {
-  const device = conn.identity!.device;
-  ctx.log.info('frame refused', { code: error.code, device, id });
+  const device = conn.device;
+  ctx.counters.count(error.code);
   conn.sendError(error, id);
+  if (!conn.budget.refusals.take()) {
+    ctx.counters.count('flooding');
+    ctx.log.warn('device keeps sending refused frames; closing', { code: 'flooding', device, lastRefusal: error.code });
+    return conn.closeWith('flooding');
+  }
+  // Rate-limited frames are fine frames sent too fast: not recorded one by one.
+  if (error.code === 'rate_limited') return;
+  if (!conn.budget.deadLetters.take()) return ctx.counters.count('deadletters_suppressed');
+  ctx.log.info('frame refused', { code: error.code, device, id });
   if (!deadLetter) return;
   publishDeadLetter(ctx.aedes, ctx.topics, device, error, deadLetter.raw, deadLetter.isBinary).catch((err: Error) =>
     ctx.log.error('dead-letter publish failed', { code: 'internal_error', device, error: err.message }),

@@ -1,7 +1,10 @@
 import { fail, ok, type Result } from '../errors.js';
 
-/** Frame types a device may send once authenticated. */
-const DEVICE_FRAME_TYPES = new Set(['telemetry', 'state', 'command_result']);
+/**
+ * Frame types known once a device is authenticated: `hello` parses so that it can
+ * be refused without a dead letter (it carries the token).
+ */
+const DEVICE_FRAME_TYPES = new Set(['telemetry', 'state', 'command_result', 'hello']);
 
 export interface Frame {
   type: string;

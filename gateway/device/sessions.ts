@@ -1,14 +1,11 @@
 import type { DeviceConnection } from './connection.js';
 import type { Presence } from './presence.js';
-import { RateLimiter } from './rate-limit.js';
 
 export type SessionPolicy = 'takeover' | 'multi';
 
 interface DeviceSession {
   connections: Set<DeviceConnection>;
   since: number;
-  /** One budget per device, shared by all its connections under `multi`. */
-  limiter: RateLimiter;
 }
 
 /**
@@ -21,22 +18,14 @@ export class DeviceSessions {
 
   constructor(
     private readonly policy: SessionPolicy,
-    private readonly rate: { messagesPerSec: number; burst: number },
     private readonly onPresence: (device: string, presence: Presence) => void,
   ) {}
 
-  /**
-   * Registers a newly authenticated connection and gives it the device's rate
-   * budget; returns the connections it replaces (takeover).
-   */
+  /** Registers a newly authenticated connection; returns the connections it replaces (takeover). */
   add(conn: DeviceConnection): DeviceConnection[] {
-    const device = conn.device!;
+    const device = conn.device;
     let session = this.#sessions.get(device);
-    if (!session) {
-      const limiter = new RateLimiter(this.rate.messagesPerSec, this.rate.burst);
-      this.#sessions.set(device, (session = { connections: new Set(), since: Date.now(), limiter }));
-    }
-    conn.limiter = session.limiter;
+    if (!session) this.#sessions.set(device, (session = { connections: new Set(), since: Date.now() }));
     const replaced = this.policy === 'takeover' ? [...session.connections] : [];
     for (const old of replaced) session.connections.delete(old);
     session.connections.add(conn);
@@ -47,14 +36,14 @@ export class DeviceSessions {
   /** Forgets a closed connection; the device goes offline with its last one. */
   remove(conn: DeviceConnection): void {
     const device = conn.device;
-    const session = device === undefined ? undefined : this.#sessions.get(device);
+    const session = this.#sessions.get(device);
     if (!session || !session.connections.delete(conn)) return;
     if (session.connections.size > 0) {
-      this.onPresence(device!, { online: true, since: session.since, connections: session.connections.size });
+      this.onPresence(device, { online: true, since: session.since, connections: session.connections.size });
       return;
     }
-    this.#sessions.delete(device!);
-    this.onPresence(device!, { online: false, since: Date.now(), connections: 0 });
+    this.#sessions.delete(device);
+    this.onPresence(device, { online: false, since: Date.now(), connections: 0 });
   }
 
   connectionsOf(device: string): DeviceConnection[] {
@@ -65,6 +54,15 @@ export class DeviceSessions {
   newest(device: string): DeviceConnection | undefined {
     const connections = this.connectionsOf(device);
     return connections[connections.length - 1];
+  }
+
+  isConnected(device: string): boolean {
+    return this.#sessions.has(device);
+  }
+
+  /** Every live authenticated connection. */
+  *connections(): IterableIterator<DeviceConnection> {
+    for (const session of this.#sessions.values()) yield* session.connections;
   }
 
   devices(): string[] {

@@ -17,7 +17,7 @@ export async function startHealthEndpoint(host: string, port: number, status: ()
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('Not found\n');
   });
-  const url = `http://${await listen(server, host, port)}`;
+  const url = `http://${await listen(server, { host, port, name: 'HTTP (http.port, --http-port)' })}`;
   return {
     url,
     close: () =>

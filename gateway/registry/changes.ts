@@ -25,3 +25,7 @@ export function changesSince(store: Store, seq: number): RegistryChange[] {
     .prepare<[number], RegistryChange>('SELECT seq, kind, subject FROM registry_changes WHERE seq > ? ORDER BY seq')
     .all(seq);
 }
+
+export function pruneChanges(store: Store, before: number): void {
+  store.prepare('DELETE FROM registry_changes WHERE at < ?').run(before);
+}

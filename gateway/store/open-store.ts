@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { ConfigError } from '../errors.js';
 
 export type Store = Database.Database;
 
@@ -48,15 +49,24 @@ const MIGRATIONS: readonly string[] = [
 
 export const STORE_FILE = 'gateway.db';
 
+/** Opens (creating and migrating) the store; a store that cannot be opened is a ConfigError naming the file. */
 export function openStore(dataDir: string): Store {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const db = new Database(join(dataDir, STORE_FILE));
-  db.pragma('journal_mode = WAL');
-  // NORMAL in WAL mode loses nothing on a process crash, only on power loss.
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
-  return db;
+  const file = join(dataDir, STORE_FILE);
+  let db: Store | undefined;
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode loses nothing on a process crash, only on power loss.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return db;
+  } catch (err) {
+    db?.close();
+    const { code, message } = err as NodeJS.ErrnoException;
+    throw new ConfigError(`Cannot open the store ${file}: ${code ?? message}${code ? ` (${message})` : ''}`);
+  }
 }
 
 function migrate(db: Store): void {
