@@ -18,14 +18,16 @@ export function startHeartbeat(
     try {
       const now = Date.now();
       for (const conn of connections()) {
-        if (conn.missedPongs >= 2) {
-          conn.ws.terminate();
-          continue;
-        }
+        if (!conn.isOpen) continue; // already closing: its close handshake has its own deadline
+        // Before the pong check: a device that does not read answers no ping either, and this says why.
         if (conn.outputStalledMs(now) >= intervalMs) {
           log.warn('device does not read its socket; closing', { code: 'slow_consumer', device: conn.device, bufferedBytes: conn.ws.bufferedAmount });
           counters.count('slow_consumer');
           conn.closeWith('slow_consumer');
+          continue;
+        }
+        if (conn.missedPongs >= 2) {
+          conn.ws.terminate();
           continue;
         }
         conn.missedPongs++;

@@ -1,0 +1,148 @@
+// A device that floods the gateway, or never reads what it is sent, costs only
+// itself: its neighbours' acks stay fast, memory stays bounded, dead letters stay
+// within the budget, and the gateway closes it.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { WebSocket } from 'ws';
+import { subscribedBackend } from './helpers/backend.js';
+import { connectDevice, telemetry } from './helpers/device.js';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { DeviceRegistry } from '../gateway/registry/devices.js';
+import { openStore } from '../gateway/store/open-store.js';
+import { DEV_CERT_FILE } from '../gateway/tls/load-certificate.js';
+import { spawnGateway } from './helpers/cli.js';
+import { provision, startTestGateway, tempDataDir, type TestGateway } from './helpers/gateway.js';
+
+const MiB = 1024 * 1024;
+
+/** Writes `frame` as fast as the socket takes it, reading nothing, reconnecting whenever the gateway closes it, until `stop`. */
+function floodUntil(
+  gw: Pick<TestGateway, 'addresses' | 'ca'>,
+  token: string,
+  frame: string | (() => string),
+  stop: Promise<void>,
+  onClose: () => void = () => undefined,
+): Promise<{ frames: number; connections: number; closeCodes: number[] }> {
+  let running = true;
+  void stop.then(() => (running = false));
+  const result = { frames: 0, connections: 0, closeCodes: [] as number[] };
+  const next = typeof frame === 'string' ? () => frame : frame;
+  return new Promise((resolve) => {
+    const open = () => {
+      if (!running) return resolve(result);
+      result.connections++;
+      const ws = new WebSocket(gw.addresses.ws, { ca: gw.ca, headers: { authorization: `Bearer ${token}` } });
+      ws.on('error', () => undefined);
+      ws.on('close', (code) => {
+        result.closeCodes.push(code);
+        onClose();
+        open();
+      });
+      ws.once('open', () => {
+        ws.pause(); // never read: not the welcome, not the errors, not the close frame
+        const pump = () => {
+          if (ws.readyState !== ws.OPEN) return;
+          if (!running) return ws.terminate();
+          while (ws.bufferedAmount < MiB) {
+            ws.send(next());
+            result.frames++;
+          }
+          setTimeout(pump, 1);
+        };
+        pump();
+      });
+    };
+    open();
+  });
+}
+
+/** A well-behaved neighbour: one reading every 50 ms; resolves with the slowest ack. */
+async function neighbourAcks(gw: TestGateway, stop: Promise<void>): Promise<{ acked: number; maxMs: number }> {
+  const device = await connectDevice(gw, provision(gw, 'good-1'));
+  let running = true;
+  void stop.then(() => (running = false));
+  let acked = 0;
+  let maxMs = 0;
+  for (let i = 0; running; i++) {
+    const sentAt = performance.now();
+    device.send(telemetry(`g-${i}`, { temperature: 20, humidity: 50 }));
+    const ack = await device.nextFrame(5000);
+    assert.deepEqual(ack, { type: 'ack', id: `g-${i}` });
+    maxMs = Math.max(maxMs, performance.now() - sentAt);
+    acked++;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await device.close();
+  return { acked, maxMs };
+}
+
+test('a device flooding 1 KiB frames of broken JSON for 8 s: neighbour acks < 1 s, RSS + < 150 MiB, dead letters within budget, the flooder closed', async (t) => {
+  const gw = await startTestGateway();
+  t.after(() => gw.close());
+  const deadLetters = await subscribedBackend(gw, 'gateway/deadletter/#');
+  t.after(() => deadLetters.close());
+  let deadLettered = 0;
+  deadLetters.client.on('message', () => deadLettered++);
+  const rssBefore = process.memoryUsage().rss;
+  let peakRss = rssBefore;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  t.after(() => clearInterval(sampler));
+
+  const stop = new Promise<void>((resolve) => setTimeout(resolve, 8000));
+  const [flood, neighbour] = await Promise.all([
+    floodUntil(gw, provision(gw, 'evil-1'), `{"type":"telemetry","data":${'['.repeat(1000)}`, stop),
+    neighbourAcks(gw, stop),
+  ]);
+  // Default budgets: dead letters 10/s with a burst of 20, over 8 s.
+  const bound = 2 * (20 + 10 * 8);
+  t.diagnostic(
+    `flooder: ${flood.frames} frames over ${flood.connections} connections (closes ${flood.closeCodes.join(',')}); ` +
+      `neighbour: ${neighbour.acked} acks, slowest ${neighbour.maxMs.toFixed(1)} ms; dead letters ${deadLettered} (bound ${bound}); ` +
+      `RSS +${((peakRss - rssBefore) / MiB).toFixed(0)} MiB`,
+  );
+  assert.ok(neighbour.maxMs < 1000, `slowest neighbour ack ${neighbour.maxMs} ms`);
+  assert.ok(neighbour.acked >= 10, `${neighbour.acked} neighbour acks`);
+  assert.ok(deadLettered <= bound, `${deadLettered} dead letters`);
+  assert.ok(peakRss - rssBefore < 150 * MiB, `RSS grew ${(peakRss - rssBefore) / MiB} MiB`);
+  // The gateway closed it (1006 here: the flooder never read the 4429 close frame, so the socket was cut).
+  assert.ok(flood.connections >= 2, 'the flooder was disconnected and had to reconnect');
+  const health = (await (await fetch(`${gw.addresses.http}/healthz`)).json()) as { counters: Record<string, number> };
+  assert.ok(health.counters.flooding! >= 1);
+});
+
+test('a device that sends valid telemetry and never reads is no longer read past limits.maxBufferedBytes, then closed: gateway RSS + < 100 MiB', async (t) => {
+  // The gateway in its own process, so its RSS is its own and not the load's.
+  const dataDir = tempDataDir();
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const store = openStore(dataDir);
+  const added = new DeviceRegistry(store, ['env-sensor']).add('reader-less', 'env-sensor');
+  store.close();
+  assert.ok(added.ok);
+  const gateway = await spawnGateway(dataDir, [], { WMG_DEVICES_HEARTBEAT_MS: '2000', WMG_LIMITS_MESSAGES_PER_SEC: '1000000', WMG_LIMITS_BURST: '1000000' });
+  t.after(() => gateway.stop());
+  const gw = { addresses: gateway.addresses, ca: readFileSync(join(dataDir, DEV_CERT_FILE)) } as TestGateway;
+  const rssBefore = rssOf(gateway.child.pid!);
+  let peakRss = rssBefore;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(gateway.child.pid!))), 100);
+  t.after(() => clearInterval(sampler));
+
+  let n = 0;
+  let firstClose!: () => void;
+  const stop = new Promise<void>((resolve) => (firstClose = resolve));
+  const deadline = setTimeout(firstClose, 20_000);
+  t.after(() => clearTimeout(deadline));
+  const frame = () => JSON.stringify({ type: 'telemetry', id: `m-${++n}`, data: { temperature: 20, humidity: 50 } });
+  const flood = floodUntil(gw, added.value.token, () => (n >= 600_000 ? '{}' : frame()), stop, firstClose);
+  const result = await flood;
+  t.diagnostic(`device wrote ${result.frames} frames into its socket; gateway RSS +${((peakRss - rssBefore) / MiB).toFixed(0)} MiB; close ${result.closeCodes.join(',')}`);
+  assert.ok(peakRss - rssBefore < 100 * MiB, `gateway RSS grew ${(peakRss - rssBefore) / MiB} MiB`);
+  clearInterval(sampler);
+  await gateway.stop();
+  assert.match(gateway.stderr(), /"code":"slow_consumer"/, 'closed as slow_consumer after a heartbeat interval over the bound');
+});
+
+function rssOf(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(match![1]) * 1024;
+}
