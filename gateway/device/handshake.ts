@@ -40,10 +40,19 @@ export function handshake(
 function finish(ws: WebSocket, remote: string, token: string | undefined, options: HandshakeOptions, admit: (identity: Authenticated) => void): void {
   // The timer may have fired while this frame was in the same read.
   if (ws.readyState !== ws.OPEN) return;
-  const result = authenticateToken(options.registry, token);
-  if (!result.ok) {
-    options.log.info('device refused', { code: 'unauthorized', remote });
-    return closeSocket(ws, 'unauthorized');
+  // Runs inside a socket event: a throw (the store failing under the registry or the
+  // command queue) would end the process, so it fails this connection instead.
+  let device: string | undefined;
+  try {
+    const result = authenticateToken(options.registry, token);
+    if (!result.ok) {
+      options.log.info('device refused', { code: 'unauthorized', remote });
+      return closeSocket(ws, 'unauthorized');
+    }
+    device = result.value.device;
+    admit(result.value);
+  } catch (err) {
+    options.log.error('device admission failed', { code: 'internal_error', device, remote, error: (err as Error).stack });
+    closeSocket(ws, 'internal_error');
   }
-  admit(result.value);
 }

@@ -32,7 +32,6 @@ export async function loadCertificate(config: GatewayConfig, log: Logger): Promi
   const certFile = join(config.dataDir, DEV_CERT_FILE);
   const keyFile = join(config.dataDir, DEV_KEY_FILE);
   if (!existsSync(certFile) || !existsSync(keyFile)) {
-    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const notAfterDate = new Date();
     notAfterDate.setFullYear(notAfterDate.getFullYear() + 1);
     const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
@@ -46,8 +45,13 @@ export async function loadCertificate(config: GatewayConfig, log: Logger): Promi
         { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }] },
       ],
     });
-    writeFileSync(keyFile, pems.private, { mode: 0o600 });
-    writeFileSync(certFile, pems.cert);
+    try {
+      mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+      writeFileSync(keyFile, pems.private, { mode: 0o600 });
+      writeFileSync(certFile, pems.cert);
+    } catch (err) {
+      throw new ConfigError(`dataDir: cannot write the development certificate ${certFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
     log.warn('created a self-signed development certificate; devices must trust it (device-sim: --insecure)', { cert: certFile });
   } else {
     log.warn('using the self-signed development certificate (--dev)', { cert: certFile });
