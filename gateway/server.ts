@@ -60,6 +60,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     tlsPort: config.mqtt.tlsPort,
     tls: certificate,
     users,
+    loginLimits: { concurrency: config.mqtt.authConcurrency, queue: config.mqtt.authQueue },
     gatewayOnly: topics.gatewayOnly,
     onAuthorizedPublish(topic, payload) {
       const device = topics.commandTarget(topic);
@@ -131,6 +132,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   delivery.start();
   const stopWatching = watchRegistryChanges(store, REGISTRY_POLL_MS, (change) => {
     if (change.kind === 'user') {
+      users.forgetLogins(change.subject);
       if (!users.exists(change.subject)) broker.disconnectUser(change.subject);
       return;
     }

@@ -6,6 +6,8 @@ import type { Logger } from '../log.js';
 import type { BackendUser, UserRegistry } from '../registry/users.js';
 import { listen } from '../listen.js';
 import { mayPublish, maySubscribe } from './authorize.js';
+import { createLoginCheck, type LoginLimits } from './check-login.js';
+import { addressKey } from './login-failures.js';
 
 export interface EmbeddedBrokerOptions {
   host: string;
@@ -13,6 +15,8 @@ export interface EmbeddedBrokerOptions {
   tlsPort: number | null;
   tls?: { cert: string | Buffer; key: string | Buffer };
   users: UserRegistry;
+  /** Bounds on password checks (mqtt.authConcurrency, mqtt.authQueue). */
+  loginLimits: LoginLimits;
   gatewayOnly: readonly string[];
   /**
    * Sees every publish that passed the ACL, before the broker acks it to the
@@ -34,6 +38,7 @@ export interface EmbeddedBroker {
 const MQ_CONCURRENCY = 65_536;
 
 // MQTT 3.1.1 CONNACK return codes [MQTT-3.2.2.3].
+const SERVER_UNAVAILABLE = 3;
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
 
@@ -44,6 +49,7 @@ function authError(message: string, returnCode: number): AuthenticateError {
 /** Aedes with our user store behind CONNECT, PUBLISH and SUBSCRIBE; anonymous clients are refused. */
 export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { users, gatewayOnly, log } = options;
+  const checkLogin = createLoginCheck(users, options.loginLimits);
   const userOf = new WeakMap<Client, BackendUser>();
   const sessions = new Map<string, Set<Client>>();
 
@@ -62,18 +68,27 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
         log.warn('mqtt connect refused', { code: 'unauthorized', reason: 'anonymous', clientId: client.id });
         return done(authError('anonymous MQTT is not allowed', NOT_AUTHORIZED), false);
       }
-      users.verify(username, password.toString('utf8')).then(
-        (user) => {
-          if (!user) {
-            log.warn('mqtt connect refused', { code: 'unauthorized', user: username, clientId: client.id });
-            return done(authError('bad user name or password', BAD_USERNAME_OR_PASSWORD), false);
+      // Net sockets have remoteAddress; aedes also accepts other duplex streams.
+      const remote = (client.conn as { remoteAddress?: string }).remoteAddress;
+      const attempt = { address: addressKey(remote), name: username, password: password.toString('utf8'), gone: () => client.closed };
+      checkLogin(attempt).then(
+        (result) => {
+          if (result.ok) {
+            log.debug('mqtt connect accepted', { user: username, clientId: client.id, remote, cached: result.value.cached });
+            userOf.set(client, result.value.user);
+            return done(null, true);
           }
-          userOf.set(client, user);
-          done(null, true);
+          const { code, message } = result.error;
+          // A client that hung up while waiting was not refused; aedes drops the answer.
+          if (!client.closed) {
+            const load = code === 'auth_busy' ? checkLogin.load() : undefined;
+            log.warn('mqtt connect refused', { code, user: username, clientId: client.id, remote, ...load });
+          }
+          done(authError(message, code === 'unauthorized' ? BAD_USERNAME_OR_PASSWORD : SERVER_UNAVAILABLE), false);
         },
         (err: Error) => {
           log.error('mqtt authentication failed', { code: 'internal_error', error: err.message });
-          done(authError('authentication unavailable', 3), false);
+          done(authError('authentication unavailable', SERVER_UNAVAILABLE), false);
         },
       );
     },
