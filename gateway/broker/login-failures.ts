@@ -85,6 +85,8 @@ export class LoginFailures {
  */
 export function addressKey(remoteAddress: string | undefined): string {
   if (remoteAddress === undefined) return 'unknown';
+  // Every CONNECT comes through here, guesses included: IPv4 skips the IPv6 parsing.
+  if (!remoteAddress.includes(':')) return remoteAddress;
   const address = remoteAddress.replace(/%.*$/, '');
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped) return mapped[1]!;

@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { isValidTopicFilter } from '../broker/topic-filters.js';
 import { fail, ok, type Result } from '../errors.js';
@@ -63,8 +64,12 @@ const DECOY_HASH = hashPassword(randomBytes(16).toString('hex'));
 /** Backend MQTT users: hashed passwords and publish/subscribe ACL patterns. */
 export class UserRegistry {
   readonly #logins = new LoginCache();
+  // Prepared once: every backend CONNECT, guesses included, reads one row.
+  readonly #byName: Statement<[string], UserRow>;
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Store) {
+    this.#byName = store.prepare('SELECT * FROM users WHERE name = ?');
+  }
 
   async add(name: string, password: string, allowPub: string[], allowSub: string[]): Promise<Result<BackendUser>> {
     if (!USER_NAME.test(name)) return fail('invalid_user_name');
@@ -132,7 +137,7 @@ export class UserRegistry {
   }
 
   #row(name: string): UserRow | undefined {
-    return this.store.prepare<[string], UserRow>('SELECT * FROM users WHERE name = ?').get(name);
+    return this.#byName.get(name);
   }
 }
 
