@@ -25,6 +25,8 @@ interface AddressState {
  * delay instead of as many as it can open sockets. The map is bounded, so an
  * attacker with many addresses costs a fixed amount of memory; such an attacker
  * is still held back by the KDF limiter, which every uncached check goes through.
+ * A success does not clear the count: one valid account would otherwise let a
+ * guesser reset its own delay between guesses.
  */
 export class LoginFailures {
   readonly #byAddress = new Map<string, AddressState>();

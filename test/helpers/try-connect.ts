@@ -28,8 +28,12 @@ export function mqttClient(url: string, username: string, password: string, opti
 
 /** One CONNECT and its answer; the client is gone afterwards. Bounded by connectTimeout (15 s). */
 export function tryConnect(url: string, username: string, password: string, options: ConnectOptions = {}): Promise<ConnectOutcome> {
+  return settleConnect(mqttClient(url, username, password, options));
+}
+
+/** The answer to a client's first CONNECT (ms counted from now); ends the client. */
+export function settleConnect(client: MqttClient): Promise<ConnectOutcome> {
   const started = Date.now();
-  const client = mqttClient(url, username, password, options);
   return new Promise((resolve) => {
     const settle = (outcome: Omit<ConnectOutcome, 'ms'>): void => {
       resolve({ ...outcome, ms: Date.now() - started });
