@@ -9,7 +9,15 @@ export interface GatewayConfig {
   dev: boolean;
   log: { level: LogLevel };
   ws: { host: string; port: number; backlog: number; tlsOffload: boolean };
-  mqtt: { host: string; port: number; tlsPort: number | null; topicRoot: string; drainTimeoutMs: number };
+  mqtt: {
+    host: string;
+    port: number;
+    tlsPort: number | null;
+    topicRoot: string;
+    drainTimeoutMs: number;
+    authConcurrency: number;
+    authQueue: number;
+  };
   http: { host: string; port: number };
   tls: { cert?: string; key?: string };
   auth: { timeoutMs: number };

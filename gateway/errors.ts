@@ -24,6 +24,8 @@ export const ERRORS = {
   // MQTT side: logged when a backend is refused (MQTT 3.1.1 has no frame to carry them).
   publish_denied: { message: 'Backend publish refused: gateway-only topic or outside the user\'s ACL' },
   subscribe_denied: { message: 'Backend subscription refused: outside the user\'s ACL' },
+  auth_busy: { message: 'Backend CONNECT refused: too many password checks waiting (mqtt.authQueue)' },
+  auth_throttled: { message: 'Backend CONNECT refused: too many logins in progress or failed from this address; retry later' },
   // Provisioning (CLI) errors.
   invalid_device_id: { message: 'Device id must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
   unknown_model: { message: 'No schemas for this device model in schemas/models/' },

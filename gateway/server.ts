@@ -72,6 +72,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       tlsPort: config.mqtt.tlsPort,
       tls: certificate,
       users,
+      loginLimits: { concurrency: config.mqtt.authConcurrency, queue: config.mqtt.authQueue },
       gatewayOnly: topics.gatewayOnly,
       drainTimeoutMs: config.mqtt.drainTimeoutMs,
       onAuthorizedPublish(topic, payload) {

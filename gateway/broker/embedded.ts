@@ -7,6 +7,8 @@ import type { Logger } from '../log.js';
 import type { BackendUser, UserRegistry } from '../registry/users.js';
 import { listen } from '../listen.js';
 import { mayPublish, maySubscribe } from './authorize.js';
+import { createLoginCheck, type LoginLimits } from './check-login.js';
+import { addressKey } from './login-failures.js';
 
 export interface EmbeddedBrokerOptions {
   host: string;
@@ -14,6 +16,8 @@ export interface EmbeddedBrokerOptions {
   tlsPort: number | null;
   tls?: { cert: string | Buffer; key: string | Buffer };
   users: UserRegistry;
+  /** Bounds on password checks (mqtt.authConcurrency, mqtt.authQueue). */
+  loginLimits: LoginLimits;
   gatewayOnly: readonly string[];
   /** A backend socket whose pending writes do not drain within this time is cut (slow_consumer). */
   drainTimeoutMs: number;
@@ -39,6 +43,7 @@ export interface EmbeddedBroker {
 const MQ_CONCURRENCY = 65_536;
 
 // MQTT 3.1.1 CONNACK return codes [MQTT-3.2.2.3].
+const SERVER_UNAVAILABLE = 3;
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
 
@@ -49,6 +54,7 @@ function authError(message: string, returnCode: number): AuthenticateError {
 /** Aedes with our user store behind CONNECT, PUBLISH and SUBSCRIBE; anonymous clients are refused. */
 export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { users, gatewayOnly, counters, log } = options;
+  const checkLogin = createLoginCheck(users, options.loginLimits);
   const userOf = new WeakMap<Client, BackendUser>();
   const sessions = new Map<string, Set<Client>>();
 
@@ -67,18 +73,28 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
         log.warn('mqtt connect refused', { code: 'unauthorized', reason: 'anonymous', clientId: client.id });
         return done(authError('anonymous MQTT is not allowed', NOT_AUTHORIZED), false);
       }
-      users.verify(username, password.toString('utf8')).then(
-        (user) => {
-          if (!user) {
-            log.warn('mqtt connect refused', { code: 'unauthorized', user: username, clientId: client.id });
-            return done(authError('bad user name or password', BAD_USERNAME_OR_PASSWORD), false);
+      // Net sockets have remoteAddress; aedes also accepts other duplex streams.
+      const remote = (client.conn as { remoteAddress?: string }).remoteAddress;
+      const attempt = { address: addressKey(remote), name: username, password: password.toString('utf8'), gone: () => client.closed };
+      checkLogin(attempt).then(
+        (result) => {
+          if (result.ok) {
+            log.debug('mqtt connect accepted', { user: username, clientId: client.id, remote, cached: result.value.cached });
+            userOf.set(client, result.value.user);
+            return done(null, true);
           }
-          userOf.set(client, user);
-          done(null, true);
+          const { code, message } = result.error;
+          // A client that hung up while waiting was not refused; aedes drops the answer.
+          if (!client.closed) {
+            const load = code === 'auth_busy' ? checkLogin.load() : undefined;
+            log.warn('mqtt connect refused', { code, user: username, clientId: client.id, remote, ...load });
+          }
+          done(authError(message, code === 'unauthorized' ? BAD_USERNAME_OR_PASSWORD : SERVER_UNAVAILABLE), false);
         },
         (err: Error) => {
-          log.error('mqtt authentication failed', { code: 'internal_error', error: err.message });
-          done(authError('authentication unavailable', 3), false);
+          // After aedes.close() a check still running finds the store closed; nobody waits for it.
+          if (!client.closed) log.error('mqtt authentication failed', { code: 'internal_error', error: err.message });
+          done(authError('authentication unavailable', SERVER_UNAVAILABLE), false);
         },
       );
     },

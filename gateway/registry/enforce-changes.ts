@@ -20,6 +20,7 @@ export interface EnforceOptions {
  */
 export function enforceRegistryChange(change: RegistryChange, options: EnforceOptions): void {
   if (change.kind === 'user') {
+    options.users.forgetLogins(change.subject);
     if (!options.users.exists(change.subject)) options.disconnectUser(change.subject);
     return;
   }

@@ -1,8 +1,10 @@
+import type { Statement } from 'better-sqlite3';
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { isValidTopicFilter } from '../broker/topic-filters.js';
 import { fail, ok, type Result } from '../errors.js';
 import type { Store } from '../store/open-store.js';
 import { recordChange } from './changes.js';
+import { LoginCache } from './login-cache.js';
 
 export interface BackendUser {
   name: string;
@@ -61,7 +63,13 @@ const DECOY_HASH = hashPassword(randomBytes(16).toString('hex'));
 
 /** Backend MQTT users: hashed passwords and publish/subscribe ACL patterns. */
 export class UserRegistry {
-  constructor(private readonly store: Store) {}
+  readonly #logins = new LoginCache();
+  // Prepared once: every backend CONNECT, guesses included, reads one row.
+  readonly #byName: Statement<[string], UserRow>;
+
+  constructor(private readonly store: Store) {
+    this.#byName = store.prepare('SELECT * FROM users WHERE name = ?');
+  }
 
   async add(name: string, password: string, allowPub: string[], allowSub: string[]): Promise<Result<BackendUser>> {
     if (!USER_NAME.test(name)) return fail('invalid_user_name');
@@ -86,25 +94,50 @@ export class UserRegistry {
       if (result.changes === 1) recordChange(this.store, 'user', name);
       return result.changes === 1;
     })();
+    this.#logins.forget(name);
     return removed ? ok({ name }) : fail('unknown_user');
+  }
+
+  /**
+   * Drops what this process remembers of the user's logins (after a removal made by
+   * another process). Not needed for correctness, since recall() compares against the
+   * stored hash, which is gone or new; it keeps a removed user's HMAC out of memory.
+   */
+  forgetLogins(name: string): void {
+    this.#logins.forget(name);
   }
 
   exists(name: string): boolean {
     return this.#row(name) !== undefined;
   }
 
-  /** The user's ACL when name and password match, otherwise undefined. */
+  /**
+   * The user's ACL when name and password match a check this process already passed
+   * against the current stored hash, without a KDF run; otherwise undefined (call verify).
+   */
+  recall(name: string, password: string): BackendUser | undefined {
+    const row = this.#row(name);
+    return row && this.#logins.has(name, password, row.password_hash) ? toRecord(row) : undefined;
+  }
+
+  /** The user's ACL when name and password match, otherwise undefined; always one KDF run. */
   async verify(name: string, password: string): Promise<BackendUser | undefined> {
     const row = this.#row(name);
     if (!row) {
       await verifyPassword(password, await DECOY_HASH);
       return undefined;
     }
-    return (await verifyPassword(password, row.password_hash)) ? toRecord(row) : undefined;
+    if (!(await verifyPassword(password, row.password_hash))) return undefined;
+    // A removal (or removal and new add) during the ~100 ms run wins: the watcher that
+    // closes a removed user's sessions may already have looked, and the cache must
+    // not keep the HMAC of a hash that is gone.
+    if (this.#row(name)?.password_hash !== row.password_hash) return undefined;
+    this.#logins.remember(name, password, row.password_hash);
+    return toRecord(row);
   }
 
   #row(name: string): UserRow | undefined {
-    return this.store.prepare<[string], UserRow>('SELECT * FROM users WHERE name = ?').get(name);
+    return this.#byName.get(name);
   }
 }
 
