@@ -195,15 +195,18 @@ test('frames sent right after the JWT (before welcome) are handled after admissi
   const key = await newIssuerKey('ES256', 'es-1');
   const jwks = await TestJwks.start([key]);
   t.after(() => jwks.stop());
+  // A slow identity provider: the gateway's first JWKS load waits, and so does the first JWT.
+  const release = jwks.hold();
   const { gw } = await startJwtGateway(t, jwks.url);
   provision(gw, 'env-1');
   const backend = await subscribedBackend(gw, 'devices/env-1/telemetry');
   t.after(() => backend.close());
-  for (const hello of [true, false]) {
+  for (const hello of [false, true]) {
     const device = await openDevice(gw, await signJwt(key, { sub: 'env-1' }), { hello });
-    // Same turn as the hello (same TCP segment, most likely): the gateway is still verifying.
+    // With hello: the same turn as the hello (most likely the same TCP segment), so the gateway is verifying.
     device.send(telemetry(`a-${hello}`, reading));
     device.send(telemetry(`b-${hello}`, { temperature: 21, humidity: 30 }));
+    release();
     assert.equal((await device.nextFrame()).type, 'welcome');
     assert.deepEqual(await device.nextFrame(), { type: 'ack', id: `a-${hello}` });
     assert.deepEqual(await device.nextFrame(), { type: 'ack', id: `b-${hello}` });

@@ -32,6 +32,7 @@ export class TestJwks {
   keys: JWK[] = [];
   /** JWKS requests served so far. */
   requests = 0;
+  #held: Promise<void> | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -40,7 +41,8 @@ export class TestJwks {
 
   static async start(keys: IssuerKey[], port = 0): Promise<TestJwks> {
     let jwks: TestJwks | undefined;
-    const server = createServer((_req, res) => {
+    const server = createServer(async (_req, res) => {
+      await jwks!.#held;
       jwks!.requests++;
       res.writeHead(200, { 'content-type': 'application/jwk-set+json' });
       res.end(JSON.stringify({ keys: jwks!.keys }));
@@ -50,6 +52,16 @@ export class TestJwks {
     jwks = new TestJwks(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`);
     jwks.keys = keys.map((key) => key.jwk);
     return jwks;
+  }
+
+  /** Requests from now on wait for the returned release (a slow identity provider). */
+  hold(): () => void {
+    let release!: () => void;
+    this.#held = new Promise((resolve) => (release = resolve));
+    return () => {
+      this.#held = undefined;
+      release();
+    };
   }
 
   async stop(): Promise<void> {
