@@ -3,14 +3,16 @@
 // real local HTTP server), every failure closes 4401 with a logged reason, the
 // socket lives no longer than the JWT, and no JWT ever leaves the gateway.
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { exportSPKI, importJWK, type CryptoKey } from 'jose';
+import { exportSPKI, importJWK, SignJWT, type CryptoKey } from 'jose';
 import { runCli } from './helpers/cli.js';
 import { subscribedBackend } from './helpers/backend.js';
 import { connectDevice, openDevice, telemetry, type TestDevice } from './helpers/device.js';
-import { provision, startTestGateway } from './helpers/gateway.js';
+import { provision, startTestGateway, tempDataDir } from './helpers/gateway.js';
 import { AUDIENCE, freePort, ISSUER, newIssuerKey, signJwt, TestJwks } from './helpers/jwt.js';
 import { waitFor } from './helpers/wait-for.js';
 
@@ -259,4 +261,27 @@ test('without requireRegistered the model comes from the model claim and must be
   assert.equal(refusalReasons(lines).at(-1), 'unknown_model');
   assert.equal((await (await openDevice(gw, await signJwt(key, { sub: 'meter-42', device_model: 'meter' }))).closed).code, 4401);
   assert.equal(refusalReasons(lines).at(-1), 'claim_mismatch');
+});
+
+test('HS256 JWTs verify with auth.jwt.secretFile, and a JWKS can come from auth.jwt.jwksFile', async (t) => {
+  const dir = tempDataDir();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const secret = randomBytes(32);
+  const secretFile = join(dir, 'jwt.secret');
+  writeFileSync(secretFile, secret);
+  const hmac = await startTestGateway({ auth: { jwt: { issuer: ISSUER, audience: AUDIENCE, secretFile } } });
+  t.after(() => hmac.close());
+  provision(hmac, 'env-1');
+  const now = Math.floor(Date.now() / 1000);
+  const sign = (key: Uint8Array) => new SignJWT({ iss: ISSUER, aud: AUDIENCE, sub: 'env-1', exp: now + 60 }).setProtectedHeader({ alg: 'HS256' }).sign(key);
+  await (await connectDevice(hmac, await sign(secret))).close();
+  assert.equal((await (await openDevice(hmac, await sign(randomBytes(32)))).closed).code, 4401);
+
+  const key = await newIssuerKey('RS256', 'rs-file');
+  const jwksFile = join(dir, 'jwks.json');
+  writeFileSync(jwksFile, JSON.stringify({ keys: [key.jwk] }));
+  const fromFile = await startTestGateway({ auth: { jwt: { issuer: ISSUER, audience: AUDIENCE, jwksFile } } });
+  t.after(() => fromFile.close());
+  provision(fromFile, 'env-1');
+  await (await connectDevice(fromFile, await signJwt(key, { sub: 'env-1' }), { hello: true })).close();
 });
