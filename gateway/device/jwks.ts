@@ -49,10 +49,11 @@ export function loadIssuerKeys(config: JwtConfig, options: { timeoutMs: number; 
     return jwks;
   }
   const url = config.jwksUrl!;
+  const { origin, pathname } = new URL(url);
   const jwks = new Jwks((signal) => fetchJwks(url, AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)])), {
     ...cache,
     // The path is enough to tell which JWKS; a query string may carry an access key.
-    source: `${new URL(url).origin}${new URL(url).pathname}`,
+    source: `${origin}${pathname}`,
   });
   void jwks.refresh();
   return jwks;

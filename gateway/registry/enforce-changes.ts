@@ -26,7 +26,7 @@ export function enforceRegistryChange(change: RegistryChange, options: EnforceOp
   }
   for (const conn of options.sessions.connectionsOf(change.subject)) {
     if (!stillHolds(options.registry, conn.identity)) {
-      options.log.info('device token revoked or rotated; closing', { code: 'unauthorized', device: change.subject, method: conn.identity.method });
+      options.log.info('device revoked or its token rotated; closing', { code: 'unauthorized', device: change.subject, method: conn.identity.method });
       conn.closeWith('unauthorized');
     }
   }
