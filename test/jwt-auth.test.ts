@@ -33,6 +33,15 @@ async function startJwtGateway(t: { after(fn: () => unknown): void }, jwksUrl: s
   return { gw, lines };
 }
 
+/** How the gateway closed the socket, failing the test if it stays open past `timeoutMs`. */
+function closeOf(device: TestDevice, timeoutMs = 5000): Promise<{ code: number; reason: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`socket still open after ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([device.closed, deadline]).finally(() => clearTimeout(timer));
+}
+
 const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 test('ES256 and RS256 device JWTs authenticate in the Bearer header and in hello; the model comes from the registry', async (t) => {
@@ -59,6 +68,7 @@ test('each bad JWT closes 4401 unauthorized with its own logged reason, and cras
   const rs = await newIssuerKey('RS256', 'rs-1');
   const jwks = await TestJwks.start([es, rs]);
   t.after(() => jwks.stop());
+  const started = Date.now();
   const { gw, lines } = await startJwtGateway(t, jwks.url, { clockToleranceSec: 5 });
   provision(gw, 'env-1');
   provision(gw, 'gone-1');
@@ -93,10 +103,12 @@ test('each bad JWT closes 4401 unauthorized with its own logged reason, and cras
     jwtsSeen.push(jwt);
     for (const hello of [false, true]) {
       const device = await openDevice(gw, jwt, { hello });
-      assert.deepEqual(await device.closed, { code: 4401, reason: 'unauthorized' }, `${what} hello=${hello}`);
+      assert.deepEqual(await closeOf(device), { code: 4401, reason: 'unauthorized' }, `${what} hello=${hello}`);
       assert.equal(refusalReasons(lines).at(-1), reason, `${what} hello=${hello}`);
     }
   }
+  // Made-up kids reload the JWKS at most once per refreshCooldownMs (1 s here), on top of the load at start.
+  assert.ok(jwks.requests <= 1 + Math.ceil((Date.now() - started) / 1000), `JWKS loaded ${jwks.requests} times`);
   // Still serving: a good JWT connects.
   const device = await connectDevice(gw, await signJwt(es, { sub: 'env-1' }));
   await device.close();
@@ -140,7 +152,7 @@ test('the gateway starts while the JWKS is down: JWTs fail with jwks_unavailable
   const { gw, lines } = await startJwtGateway(t, url);
   provision(gw, 'env-1', 'env-sensor');
   const jwt = await signJwt(key, { sub: 'env-1' });
-  assert.deepEqual(await (await openDevice(gw, jwt)).closed, { code: 4401, reason: 'unauthorized' });
+  assert.deepEqual(await closeOf(await openDevice(gw, jwt)), { code: 4401, reason: 'unauthorized' });
   assert.equal(refusalReasons(lines).at(-1), 'jwks_unavailable');
   await (await connectDevice(gw, provision(gw, 'env-2'))).close();
 
@@ -168,8 +180,7 @@ test('a JWT socket is closed with 4401 when its exp passes', async (t) => {
   const device = await connectDevice(gw, await signJwt(key, { sub: 'env-1', exp }), { hello: true });
   device.send(telemetry('m-1', reading));
   assert.deepEqual(await device.nextFrame(), { type: 'ack', id: 'm-1' });
-  const closed = await Promise.race([device.closed, new Promise((resolve) => setTimeout(resolve, 5000, 'still open'))]);
-  assert.deepEqual(closed, { code: 4401, reason: 'unauthorized' });
+  assert.deepEqual(await closeOf(device), { code: 4401, reason: 'unauthorized' });
   assert.ok(Date.now() >= exp * 1000, 'closed before exp');
   await waitFor('the disconnect log line', () => lines.some((line) => line.includes('"token_expired"')), 2000);
 });
@@ -184,13 +195,13 @@ test('revoking a device closes its JWT sessions; rotating its token does not', a
   const tokenSession = await connectDevice(gw, token);
   assert.ok(gw.devices.rotate('env-1').ok);
   // The rotate was enforced (the token socket closed); the JWT socket still answers.
-  assert.equal((await tokenSession.closed).code, 4401);
+  assert.equal((await closeOf(tokenSession)).code, 4401);
   jwtSession.send(telemetry('m-1', reading));
   assert.deepEqual(await jwtSession.nextFrame(), { type: 'ack', id: 'm-1' });
 
   const revoked = await runCli(['devices', 'revoke', 'env-1', '--data-dir', gw.dataDir]);
   assert.equal(revoked.code, 0, revoked.stderr);
-  assert.deepEqual(await jwtSession.closed, { code: 4401, reason: 'unauthorized' });
+  assert.deepEqual(await closeOf(jwtSession), { code: 4401, reason: 'unauthorized' });
 });
 
 test('frames sent right after the JWT (before welcome) are handled after admission, in order', async (t) => {
@@ -228,7 +239,7 @@ test('no JWT appears in logs, dead letters or on MQTT', async (t) => {
   provision(gw, 'env-1');
   const jwt = await signJwt(key, { sub: 'env-1' });
   const expired = await signJwt(key, { sub: 'env-1', exp: Math.floor(Date.now() / 1000) - 3600 });
-  assert.equal((await (await openDevice(gw, expired, { hello: true })).closed).code, 4401);
+  assert.equal((await closeOf(await openDevice(gw, expired, { hello: true }))).code, 4401);
 
   const device = await connectDevice(gw, jwt, { hello: true });
   device.send({ type: 'hello', id: 'h-2', token: jwt }); // a client library that says hello twice
@@ -257,9 +268,9 @@ test('without requireRegistered the model comes from the model claim and must be
   const device = await openDevice(gw, await signJwt(key, { sub: 'user-7', device_id: 'meter-42', device_model: 'meter' }));
   assert.deepEqual(await device.nextFrame(), { type: 'welcome', device: 'meter-42', model: 'meter', heartbeatMs: 30000, maxFrameBytes: 65536 });
   await device.close();
-  assert.equal((await (await openDevice(gw, await signJwt(key, { device_id: 'toaster-1', device_model: 'toaster' }))).closed).code, 4401);
+  assert.equal((await closeOf(await openDevice(gw, await signJwt(key, { device_id: 'toaster-1', device_model: 'toaster' })))).code, 4401);
   assert.equal(refusalReasons(lines).at(-1), 'unknown_model');
-  assert.equal((await (await openDevice(gw, await signJwt(key, { sub: 'meter-42', device_model: 'meter' }))).closed).code, 4401);
+  assert.equal((await closeOf(await openDevice(gw, await signJwt(key, { sub: 'meter-42', device_model: 'meter' })))).code, 4401);
   assert.equal(refusalReasons(lines).at(-1), 'claim_mismatch');
 });
 
@@ -275,7 +286,7 @@ test('HS256 JWTs verify with auth.jwt.secretFile, and a JWKS can come from auth.
   const now = Math.floor(Date.now() / 1000);
   const sign = (key: Uint8Array) => new SignJWT({ iss: ISSUER, aud: AUDIENCE, sub: 'env-1', exp: now + 60 }).setProtectedHeader({ alg: 'HS256' }).sign(key);
   await (await connectDevice(hmac, await sign(secret))).close();
-  assert.equal((await (await openDevice(hmac, await sign(randomBytes(32)))).closed).code, 4401);
+  assert.equal((await closeOf(await openDevice(hmac, await sign(randomBytes(32))))).code, 4401);
 
   const key = await newIssuerKey('RS256', 'rs-file');
   const jwksFile = join(dir, 'jwks.json');
