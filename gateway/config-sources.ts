@@ -69,6 +69,8 @@ function parseEnvValue(name: string, text: string, types: string[]): unknown {
     if (text.trim() === '' || Number.isNaN(value)) throw new ConfigError(`${name}=${text} is not a number`);
     return value;
   }
+  // Arrays (auth.jwt.algorithms) are comma-separated: WMG_AUTH_JWT_ALGORITHMS=ES256,RS256.
+  if (types.includes('array')) return text.split(',').map((item) => item.trim()).filter((item) => item !== '');
   if (types.includes('boolean')) {
     if (text === 'true' || text === '1') return true;
     if (text === 'false' || text === '0') return false;

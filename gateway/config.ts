@@ -20,7 +20,7 @@ export interface GatewayConfig {
   };
   http: { host: string; port: number };
   tls: { cert?: string; key?: string };
-  auth: { timeoutMs: number };
+  auth: { timeoutMs: number; jwt?: JwtConfig };
   devices: { sessionPolicy: 'takeover' | 'multi'; heartbeatMs: number };
   limits: {
     maxFrameBytes: number;
@@ -35,6 +35,23 @@ export interface GatewayConfig {
   };
   models: { dir?: string };
   commands: { defaultTtlMs: number; maxTtlMs: number; resultTimeoutMs: number; maxQueuePerDevice: number; startupReportDelayMs: number };
+}
+
+/** auth.jwt: device JWTs checked against an issuer's keys, beside per-device tokens. */
+export interface JwtConfig {
+  issuer: string;
+  audience: string;
+  /** Filled in by loadConfig when absent: asymmetric ones, or HS256 with secretFile. */
+  algorithms: string[];
+  jwksUrl?: string;
+  jwksFile?: string;
+  secretFile?: string;
+  clockToleranceSec: number;
+  deviceClaim: string;
+  modelClaim: string;
+  requireRegistered: boolean;
+  cacheMaxAgeMs: number;
+  refreshCooldownMs: number;
 }
 
 export const CONFIG_SCHEMA_FILE = fileURLToPath(new URL('../../schemas/config.schema.json', import.meta.url));
@@ -61,7 +78,42 @@ export function loadConfig(raw: unknown, source: string): Readonly<GatewayConfig
   if ((config.tls.cert === undefined) !== (config.tls.key === undefined)) {
     throw new ConfigError(`Invalid config (${source}): tls.cert and tls.key go together; set both or neither`);
   }
+  if (config.auth.jwt) checkJwtConfig(config.auth.jwt, source);
   return deepFreeze(config);
+}
+
+const ASYMMETRIC_DEFAULT = ['ES256', 'RS256', 'EdDSA'];
+// Local identity providers and tests serve their JWKS over plain HTTP on this machine;
+// anywhere else a JWKS fetched without TLS could be swapped for an attacker's keys.
+const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+function checkJwtConfig(jwt: JwtConfig, source: string): void {
+  const invalid = (why: string) => new ConfigError(`Invalid config (${source}): auth.jwt.${why}`);
+  const sources = (['jwksUrl', 'jwksFile', 'secretFile'] as const).filter((key) => jwt[key] !== undefined);
+  if (sources.length !== 1) {
+    throw invalid(`jwksUrl, jwksFile and secretFile: set exactly one (got ${sources.length === 0 ? 'none' : sources.join(', ')})`);
+  }
+  jwt.algorithms ??= jwt.secretFile === undefined ? [...ASYMMETRIC_DEFAULT] : ['HS256'];
+  const hmac = jwt.algorithms.filter((alg) => alg.startsWith('HS'));
+  // A verifier that accepts HS256 with a JWKS would take the issuer's public key as the
+  // HMAC secret, and anyone can sign with a public key.
+  if (jwt.secretFile === undefined && hmac.length > 0) {
+    throw invalid(`algorithms: ${hmac.join(', ')} need auth.jwt.secretFile; keys from a JWKS are used with asymmetric algorithms only`);
+  }
+  if (jwt.secretFile !== undefined && hmac.length !== jwt.algorithms.length) {
+    throw invalid('algorithms: with secretFile only HS256, HS384 and HS512 apply; use jwksUrl or jwksFile for asymmetric keys');
+  }
+  if (jwt.jwksUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(jwt.jwksUrl);
+    } catch {
+      throw invalid(`jwksUrl: ${jwt.jwksUrl} is not a URL`);
+    }
+    if (url.protocol !== 'https:' && !LOOPBACK_HOSTS.test(url.hostname)) {
+      throw invalid('jwksUrl: must be https:// (plain http:// only to a loopback host such as 127.0.0.1)');
+    }
+  }
 }
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {

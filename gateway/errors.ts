@@ -7,7 +7,7 @@ export const ERRORS = {
   invalid_telemetry: { message: "Telemetry does not match the device model's schema" },
   invalid_state: { message: "State does not match the device model's schema" },
   rate_limited: { message: 'Too many messages; this one was not accepted, resend it later' },
-  unauthorized: { message: 'Token missing, unknown or revoked', close: 4401 },
+  unauthorized: { message: 'Token or JWT missing, unknown, invalid, expired or revoked', close: 4401 },
   auth_timeout: { message: 'No authentication within auth.timeoutMs', close: 4408 },
   replaced: { message: 'A newer connection of this device took over', close: 4409 },
   flooding: { message: 'Too many refused frames (limits.refusalsPerSec, limits.refusalBurst); the connection was closed', close: 4429 },

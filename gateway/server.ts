@@ -11,6 +11,8 @@ import { Counters } from './counters.js';
 import { admitDevice } from './device/admission.js';
 import { DeviceBudgets } from './device/budgets.js';
 import { handshake } from './device/handshake.js';
+import { loadIssuerKeys } from './device/jwks.js';
+import { jwtVerifier, type VerifyJwt } from './device/verify-jwt.js';
 import { startHeartbeat } from './device/heartbeat.js';
 import { startDeviceListener } from './device/listener.js';
 import type { MessageContext } from './device/on-message.js';
@@ -61,7 +63,14 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     closers.add(() => store.close());
     const checkpointer = startCheckpointer(store, log);
     closers.add(() => checkpointer.stop());
-    const registry = new DeviceRegistry(store, models.map((m) => m.name));
+    const modelNames = models.map((m) => m.name);
+    const registry = new DeviceRegistry(store, modelNames);
+    let verifyJwt: VerifyJwt | undefined;
+    if (config.auth.jwt) {
+      const keys = loadIssuerKeys(config.auth.jwt, { timeoutMs: config.auth.timeoutMs, log });
+      closers.add(() => keys.close());
+      verifyJwt = jwtVerifier(config.auth.jwt, keys.key, { registry, models: modelNames });
+    }
     const users = new UserRegistry(store);
     const topics = topicsFor(config.mqtt.topicRoot);
     const counters = new Counters();
@@ -137,8 +146,8 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       onConnection(ws: WebSocket, req: IncomingMessage) {
         const remote = remoteOf(req, config.ws.tlsOffload);
         ws.on('error', (err) => log.debug('device socket error', { remote, error: err.message }));
-        handshake(ws, req, remote, { registry, timeoutMs: config.auth.timeoutMs, log }, (identity) =>
-          admitDevice(ws, req.socket, remote, identity, admission),
+        handshake(ws, req, remote, { registry, verifyJwt, timeoutMs: config.auth.timeoutMs, log }, (handshaken) =>
+          admitDevice(ws, req.socket, remote, handshaken, admission),
         );
       },
     });

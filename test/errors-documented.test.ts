@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { JWT_REFUSALS } from '../gateway/device/verify-jwt.js';
 import { ERRORS, closeCodeOf, type ErrorCode } from '../gateway/errors.js';
 
 const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
@@ -20,4 +21,11 @@ test('the close code documented for each error is the one the gateway uses', () 
   for (const code of Object.keys(ERRORS) as ErrorCode[]) {
     assert.equal(rows.get(code), String(closeCodeOf(code) ?? '—'), code);
   }
+});
+
+test('every JWT refusal reason has a row in docs/auth.md, and every row is a real reason', () => {
+  const auth = readFileSync(new URL('../../docs/auth.md', import.meta.url), 'utf8');
+  const table = auth.slice(auth.indexOf('## Refusal reasons'));
+  const documented = [...table.matchAll(/^\|\s*`([a-z_]+)`\s*\|/gm)].map((m) => m[1]!);
+  assert.deepEqual(documented.sort(), [...JWT_REFUSALS].sort());
 });

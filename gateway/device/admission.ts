@@ -3,9 +3,9 @@ import type { WebSocket } from 'ws';
 import type { CommandDelivery } from '../command/deliver.js';
 import { fail } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Authenticated } from './authenticate.js';
 import type { DeviceBudgets } from './budgets.js';
 import { closeSocket } from './close-socket.js';
+import type { Handshaken } from './handshake.js';
 import { DeviceConnection, type ConnectionLimits } from './connection.js';
 import { onDeviceMessage, type MessageContext } from './on-message.js';
 import type { DeviceSessions } from './sessions.js';
@@ -23,10 +23,12 @@ export interface AdmissionOptions {
 /**
  * An authenticated socket becomes a device connection: its model must still have
  * schemas, it joins the device's session under the policy (takeover closes older
- * ones), its frames go down the data path, and queued commands follow the welcome.
+ * ones), its frames go down the data path (first those held during the handshake),
+ * and queued commands follow the welcome.
  */
-export function admitDevice(ws: WebSocket, socket: Writable, remote: string, identity: Authenticated, options: AdmissionOptions): void {
+export function admitDevice(ws: WebSocket, socket: Writable, remote: string, handshaken: Handshaken, options: AdmissionOptions): void {
   const { sessions, messages, log } = options;
+  const { identity, held } = handshaken;
   const { device, model } = identity;
   if (!messages.validators.has(model)) {
     // Provisioned with a model whose schemas were removed since: nothing it sends could be checked.
@@ -37,17 +39,20 @@ export function admitDevice(ws: WebSocket, socket: Writable, remote: string, ide
   for (const old of sessions.add(conn)) old.closeWith('replaced');
   ws.on('close', (code) => {
     sessions.remove(conn);
-    log.info('device disconnected', { device, closeCode: code });
+    log.info('device disconnected', { device, closeCode: code, ...(conn.credentialExpired && { reason: 'token_expired' }) });
   });
-  ws.on('message', (raw: Buffer, isBinary: boolean) => {
+  const onFrame = (raw: Buffer, isBinary: boolean) => {
     try {
       onDeviceMessage(messages, conn, raw, isBinary);
     } catch (err) {
       log.error('device frame handling failed', { code: 'internal_error', device, error: (err as Error).stack });
       conn.sendError(fail('internal_error').error, undefined);
     }
-  });
+  };
+  ws.on('message', onFrame);
   conn.send({ type: 'welcome', device, model, heartbeatMs: options.heartbeatMs, maxFrameBytes: options.limits.maxFrameBytes });
-  log.info('device connected', { device, model, remote });
+  log.info('device connected', { device, model, remote, method: identity.method });
+  // In this same turn, before the socket reads again: they keep their place ahead of later frames.
+  for (const frame of held) onFrame(frame.raw, frame.isBinary);
   options.delivery.deliverPending(device);
 }

@@ -3,10 +3,20 @@ import { fail, ok, type Result } from '../errors.js';
 import type { DeviceIdentity, DeviceRegistry } from '../registry/devices.js';
 import { hashToken } from '../registry/tokens.js';
 
-export interface Authenticated extends DeviceIdentity {
-  /** Kept so a later rotate or revoke can tell whether this socket's token still holds. */
-  tokenHash: string;
-}
+/** Who a socket authenticated as, and with what: a later registry change or expiry is judged by it. */
+export type Authenticated = DeviceIdentity &
+  (
+    | {
+        method: 'token';
+        /** Kept so a later rotate or revoke can tell whether this socket's token still holds. */
+        tokenHash: string;
+      }
+    | {
+        method: 'jwt';
+        /** Epoch ms at which the JWT stops verifying (exp plus the clock tolerance): the socket is closed then. */
+        expiresAt: number;
+      }
+  );
 
 /** The token from `Authorization: Bearer TOKEN`, if the upgrade carried one. */
 export function bearerToken(req: IncomingMessage): string | undefined {
@@ -31,5 +41,5 @@ export function helloToken(raw: Buffer, isBinary: boolean): string | undefined {
 export function authenticateToken(registry: DeviceRegistry, token: string | undefined): Result<Authenticated> {
   if (!token) return fail('unauthorized');
   const identity = registry.authenticate(token);
-  return identity ? ok({ ...identity, tokenHash: hashToken(token) }) : fail('unauthorized');
+  return identity ? ok({ ...identity, method: 'token', tokenHash: hashToken(token) }) : fail('unauthorized');
 }

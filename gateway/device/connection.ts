@@ -5,6 +5,9 @@ import type { Authenticated } from './authenticate.js';
 import type { DeviceBudget } from './budgets.js';
 import { closeSocket } from './close-socket.js';
 
+// setTimeout holds at most 2^31-1 ms (about 24.8 days); a later expiry is reached in steps.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface ConnectionLimits {
   maxInFlight: number;
   maxBufferedBytes: number;
@@ -19,6 +22,8 @@ export class DeviceConnection {
   #corked = false;
   /** When the unsent output first went over limits.maxBufferedBytes; undefined while under. */
   #outputOverSince: number | undefined;
+  #expiry: NodeJS.Timeout | undefined;
+  #credentialExpired = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -32,6 +37,27 @@ export class DeviceConnection {
   ) {
     ws.on('pong', () => (this.missedPongs = 0));
     socket.on('drain', () => this.#checkOutput());
+    if (identity.method === 'jwt') {
+      this.#closeAt(identity.expiresAt);
+      ws.once('close', () => clearTimeout(this.#expiry));
+    }
+  }
+
+  /** True once the gateway closed this connection because its JWT expired. */
+  get credentialExpired(): boolean {
+    return this.#credentialExpired;
+  }
+
+  // A JWT is good until its exp, and so is the socket it opened (EMQX does the same):
+  // a device that keeps its session must reconnect with a fresh JWT.
+  #closeAt(at: number): void {
+    const left = at - Date.now();
+    if (left > 0) {
+      this.#expiry = setTimeout(() => this.#closeAt(at), Math.min(left, MAX_TIMER_MS));
+      return;
+    }
+    this.#credentialExpired = true;
+    this.closeWith('unauthorized');
   }
 
   get device(): string {

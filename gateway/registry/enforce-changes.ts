@@ -1,3 +1,4 @@
+import type { Authenticated } from '../device/authenticate.js';
 import type { DeviceSessions } from '../device/sessions.js';
 import type { Logger } from '../log.js';
 import type { RegistryChange } from './changes.js';
@@ -15,8 +16,8 @@ export interface EnforceOptions {
 
 /**
  * What a registry change means for live connections: a device whose token was
- * revoked or rotated loses the sockets that token opened; a removed user loses
- * its MQTT sessions.
+ * revoked or rotated loses the sockets that token opened, a revoked device loses
+ * its JWT sessions too; a removed user loses its MQTT sessions.
  */
 export function enforceRegistryChange(change: RegistryChange, options: EnforceOptions): void {
   if (change.kind === 'user') {
@@ -25,9 +26,16 @@ export function enforceRegistryChange(change: RegistryChange, options: EnforceOp
     return;
   }
   for (const conn of options.sessions.connectionsOf(change.subject)) {
-    if (!options.registry.stillValid(change.subject, conn.identity.tokenHash)) {
-      options.log.info('device token revoked or rotated; closing', { code: 'unauthorized', device: change.subject });
+    if (!stillHolds(options.registry, conn.identity)) {
+      options.log.info('device revoked or its token rotated; closing', { code: 'unauthorized', device: change.subject, method: conn.identity.method });
       conn.closeWith('unauthorized');
     }
   }
+}
+
+// A JWT session rests on the issuer's signature, not on the device's token: rotating
+// the token leaves it open (the device's JWTs are still good), revoking the device ends it.
+function stillHolds(registry: DeviceRegistry, identity: Authenticated): boolean {
+  if (identity.method === 'token') return registry.stillValid(identity.device, identity.tokenHash);
+  return (registry.get(identity.device)?.revokedAt ?? null) === null;
 }
