@@ -7,7 +7,8 @@
 // and the connection still answers a valid frame afterwards.
 //
 // A bounded seeded run here; `npm run fuzz` runs the same property for long.
-// FUZZ_SEED, FUZZ_FRAMES (and FUZZ_PATH, printed with a failure) override it.
+// FUZZ_SEED, FUZZ_FRAMES (and FUZZ_PATH, printed with a failure) override it;
+// FUZZ_STRICT=1 also fails on the known bugs listed in test/fuzz/known-bugs.ts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ERRORS } from '../gateway/errors.js';
@@ -31,9 +32,9 @@ test(`fuzzed device frames (seed ${options.seed}, ${options.frames} frames): one
   t.after(() => session.close());
   const started = Date.now();
   console.log(`frame fuzz: seed ${options.seed}, ${options.frames} frames, window ${options.window} (override with FUZZ_SEED / FUZZ_FRAMES)`);
-  await runFrameFuzz(session, options);
+  const { rounds, runs } = await runFrameFuzz(session, options);
   const { stats } = session;
-  console.log(`frame fuzz: ${stats.frames} frames in ${stats.batches} batches, ${Date.now() - started} ms; replies ${JSON.stringify(stats.replies)}, ${stats.withoutId} without id, ${stats.binary} binary, largest ${stats.largestFrame} bytes; known bugs tolerated ${JSON.stringify(stats.tolerated)}`);
+  console.log(`frame fuzz: ${stats.frames} frames in ${runs} fast-check runs (batches) over ${rounds} rounds (seeds ${options.seed}..${options.seed + rounds - 1}), ${Date.now() - started} ms; replies ${JSON.stringify(stats.replies)}, ${stats.withoutId} without id, ${stats.binary} binary, largest ${stats.largestFrame} bytes; known bugs tolerated ${JSON.stringify(stats.tolerated)}`);
 
   assert.ok(stats.frames >= options.frames);
   // The run is worth something only if the generators reach every answer the

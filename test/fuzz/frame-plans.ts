@@ -171,7 +171,7 @@ function seedsFor(model: ModelSpec): fc.Arbitrary<Record<string, unknown>> {
   ) as fc.Arbitrary<Record<string, unknown>>;
 }
 
-/** Frames for the devices of every model: about a third sent as valid, the rest mutated. */
+/** Frames for the devices of every model: a third sent as seeded, the rest mutated. */
 export function framePlans(models: readonly ModelSpec[]): fc.Arbitrary<FramePlan> {
   const mutation = mutations(models);
   return fc.oneof(

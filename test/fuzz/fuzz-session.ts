@@ -48,8 +48,9 @@ export interface FuzzStats {
   bytes: number;
   largestFrame: number;
   binary: number;
-  /** Replies by kind: 'ack' or the error code; `without id` counts error frames that carried none. */
+  /** Replies to fuzzed frames by kind: 'ack' or the error code. */
   replies: Record<string, number>;
+  /** Error replies that carried no id (the frame had no usable one). */
   withoutId: number;
   /** Checks relaxed for a known, unfixed gateway bug (test/fuzz/known-bugs.ts), by bug. */
   tolerated: Tolerated;
@@ -109,40 +110,49 @@ export class FuzzSession {
     for (const model of models) {
       const id = `fuzz-${model.name}`;
       const [sentinelData] = fc.sample(validValues(model.telemetry, model.name), { seed: 1, numRuns: 1 });
+      const token = provision(gw, id, model.name);
       session.#devices.set(model.name, {
         id,
         model,
-        token: provision(gw, id, model.name),
-        conn: undefined as unknown as TestDevice,
+        token,
+        conn: await session.#open(token),
         validators: { telemetry: telemetry.get(model.name)!, state: state.get(model.name)! },
         sentinel: { type: 'telemetry', data: sentinelData },
       });
     }
-    await session.#connectAll();
+    session.#backend = await session.#subscribe();
     return session;
   }
 
-  get maxFrameBytes(): number {
-    return this.#maxFrameBytes;
-  }
-
-  async #connect(device: FuzzDevice): Promise<void> {
-    device.conn?.ws.terminate();
-    device.conn = await openDevice(this.gw, device.token);
-    const welcome = await device.conn.nextFrame(5000);
-    if (welcome.type !== 'welcome') throw new Error(`${device.id}: expected welcome, got ${JSON.stringify(welcome)}`);
+  async #open(token: string): Promise<TestDevice> {
+    const conn = await openDevice(this.gw, token);
+    const welcome = await conn.nextFrame(5000);
+    if (welcome.type !== 'welcome') throw new Error(`expected welcome, got ${JSON.stringify(welcome)}`);
     this.#maxFrameBytes = welcome.maxFrameBytes as number;
+    return conn;
   }
 
-  async #connectAll(): Promise<void> {
-    await this.#backend?.close();
-    this.#backend = await subscribedBackend(this.gw, 'devices/+/telemetry', 'devices/+/state', 'gateway/deadletter/+');
-    for (const device of this.#devices.values()) await this.#connect(device);
+  #subscribe(): Promise<TestBackend> {
+    return subscribedBackend(this.gw, 'devices/+/telemetry', 'devices/+/state', 'gateway/deadletter/+');
   }
 
-  /** Sends the frames (pipelined, all at once), then checks every reply and publication they caused. */
-  async runBatch(plans: readonly FramePlan[]): Promise<void> {
-    if (this.#dirty) await this.#connectAll();
+  /** Fresh connections and a fresh backend, so nothing left over from a failed batch is read as the next one's. */
+  async #reconnect(): Promise<void> {
+    await this.#backend.close();
+    this.#backend = await this.#subscribe();
+    for (const device of this.#devices.values()) {
+      device.conn.ws.terminate();
+      device.conn = await this.#open(device.token);
+    }
+  }
+
+  /**
+   * Sends the frames (pipelined, all at once) and a valid sentinel after them on
+   * each connection they used (`everyDevice`: on all), then checks every reply
+   * and publication they caused.
+   */
+  async runBatch(plans: readonly FramePlan[], { everyDevice = false } = {}): Promise<void> {
+    if (this.#dirty) await this.#reconnect();
     this.#dirty = true;
     const batch = ++this.stats.batches;
     const faultsBefore = this.#faults.length;
@@ -156,7 +166,7 @@ export class FuzzSession {
       device.conn.ws.send(wire.bytes, { binary: wire.binary });
     };
     plans.forEach((plan, i) => add(plan.model, plan, i));
-    for (const model of this.#devices.keys()) if (sent.has(model)) add(model, undefined, plans.length);
+    for (const model of this.#devices.keys()) if (everyDevice || sent.has(model)) add(model, undefined, plans.length);
 
     const violations: string[] = [];
     const outcomes = new Map<string, Outcome[]>();
@@ -240,6 +250,15 @@ export class FuzzSession {
     return got;
   }
 
+  /**
+   * The last word of a run: a reply or publication of the last batch that came
+   * twice, or late, would otherwise go unseen. Each connection answers one more
+   * sentinel, and nothing else may arrive before it.
+   */
+  finish(): Promise<void> {
+    return this.runBatch([], { everyDevice: true });
+  }
+
   #count(frames: number, sent: SentFrame[], outcomes: Outcome[]): void {
     this.stats.frames += frames;
     for (const frame of sent) {
@@ -259,8 +278,8 @@ export class FuzzSession {
   async close(): Promise<void> {
     process.off('uncaughtException', this.#onFault);
     process.off('unhandledRejection', this.#onFault);
-    for (const device of this.#devices.values()) device.conn?.ws.terminate();
-    await this.#backend?.close();
+    for (const device of this.#devices.values()) device.conn.ws.terminate();
+    await this.#backend.close();
     await this.gw.close();
   }
 }

@@ -41,7 +41,7 @@ export function optionsFromEnv(defaults: FuzzRunOptions, env: NodeJS.ProcessEnv 
  * so the run is split into rounds until the frame target is met; rounds are
  * seeded seed, seed + 1, ..., so one FUZZ_SEED replays the whole run.
  */
-export async function runFrameFuzz(session: FuzzSession, options: FuzzRunOptions): Promise<void> {
+export async function runFrameFuzz(session: FuzzSession, options: FuzzRunOptions): Promise<{ rounds: number; runs: number }> {
   const batches = fc.array(framePlans(session.models), { minLength: 1, maxLength: options.window, size: 'max' });
   let failedAt: number | undefined;
   const property = fc.asyncProperty(batches, async (plans) => {
@@ -60,14 +60,17 @@ export async function runFrameFuzz(session: FuzzSession, options: FuzzRunOptions
     }
   });
 
+  let runs = 0;
+  let rounds = 0;
   const more = (): boolean => session.stats.frames < options.frames && (options.until === undefined || Date.now() < options.until);
-  for (let round = 0; more(); round++) {
+  for (let round = 0; more(); round = ++rounds) {
     const seed = (options.seed + round) | 0;
     const done = session.stats;
     // Aim at the frames still to go from the mean batch length so far; the long run goes in short rounds to check the clock.
     const mean = done.batches > 0 ? Math.max(1, done.frames / done.batches) : options.window / 2;
     const numRuns = Math.max(1, Math.min(options.until === undefined ? Infinity : 50, Math.ceil((options.frames - done.frames) / mean)));
     const details = await fc.check(property, options.path ? { seed, path: options.path } : { seed, numRuns });
+    runs += details.numRuns;
     if (details.failed) {
       const replay = `FUZZ_SEED=${seed} FUZZ_PATH=${details.counterexamplePath}`;
       throw new Error(
@@ -75,6 +78,11 @@ export async function runFrameFuzz(session: FuzzSession, options: FuzzRunOptions
           `${(details.errorInstance as Error | null)?.message ?? 'interrupted'}\ncounterexample batch: ${fc.stringify(details.counterexample).slice(0, 4000)}`,
       );
     }
-    if (options.path) return;
+    if (options.path) {
+      rounds++;
+      break;
+    }
   }
+  await session.finish();
+  return { rounds, runs };
 }
