@@ -71,12 +71,15 @@ export function validateMessage(validators: ModelValidators, frame: { type: stri
 
 // Point at the offending property itself (ajv reports `required` and
 // `additionalProperties` on the parent object), so a device author sees
-// "/data/humidity" rather than "/data".
+// "/data/humidity" rather than "/data". ajv's instancePath is already a JSON
+// pointer; the property name is raw and needs the same escaping (RFC 6901), or
+// a key "a/b" would read as two levels.
 export function pathErrors(errors: ErrorObject[] | null | undefined): PathError[] {
   // An `if` failure only says which `then` failed; that `then` reports the real cause.
   return (errors ?? []).filter((e) => e.keyword !== 'if').slice(0, MAX_REPORTED_ERRORS).map((e) => {
     const params = e.params as { missingProperty?: string; additionalProperty?: string };
     const child = params.missingProperty ?? params.additionalProperty;
-    return { path: child === undefined ? e.instancePath || '/' : `${e.instancePath}/${child}`, message: e.message ?? 'is invalid' };
+    const token = child?.replaceAll('~', '~0').replaceAll('/', '~1');
+    return { path: token === undefined ? e.instancePath || '/' : `${e.instancePath}/${token}`, message: e.message ?? 'is invalid' };
   });
 }

@@ -14,11 +14,16 @@ export class Arrivals<T> {
   next(timeoutMs: number): Promise<T> {
     if (this.#queued.length > 0) return Promise.resolve(this.#queued.shift()!);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${this.what} within ${timeoutMs} ms`)), timeoutMs);
-      this.#waiters.push((item) => {
+      const waiter = (item: T): void => {
         clearTimeout(timer);
         resolve(item);
-      });
+      };
+      // A waiter that timed out must leave the line, or it would swallow the next item.
+      const timer = setTimeout(() => {
+        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+        reject(new Error(`no ${this.what} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#waiters.push(waiter);
     });
   }
 }
