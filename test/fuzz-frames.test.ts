@@ -98,9 +98,8 @@ test('error paths escape "/" and "~" in property names, so they point into the f
   await device.close();
 });
 
-// Found by the fuzzer, not fixed yet: todo tests report the bug without failing
-// the suite; drop `todo` (and the entry in test/fuzz/known-bugs.ts) with the fix.
-test('every acked state reaches a live subscriber, even with another state and a telemetry right behind it', { todo: 'TODO(#10): KnownBugs.overtakenRetained' }, async (t) => {
+// Found by the fuzzer (and fixed): gateway/broker/retained-order.ts, gateway/device/epoch-ms.ts.
+test('every acked state reaches a live subscriber, even with another state and a telemetry right behind it', async (t) => {
   const gw = await startTestGateway();
   t.after(() => gw.close());
   const backend = await subscribedBackend(gw, 'devices/+/state', 'devices/+/telemetry');
@@ -121,7 +120,7 @@ test('every acked state reaches a live subscriber, even with another state and a
   await device.close();
 });
 
-test('a date-time ts that passes validation is published as its epoch ms', { todo: 'TODO(#10): KnownBugs.dateParseTs' }, async (t) => {
+test('a date-time ts that passes validation is published as its epoch ms', async (t) => {
   const gw = await startTestGateway();
   t.after(() => gw.close());
   const backend = await subscribedBackend(gw, 'devices/+/telemetry');

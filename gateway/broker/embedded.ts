@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { BackendUser, UserRegistry } from '../registry/users.js';
 import { listen } from '../listen.js';
 import { mayPublish, maySubscribe } from './authorize.js';
+import { keepRetainedInOrder } from './retained-order.js';
 import { createLoginCheck, type LoginLimits } from './check-login.js';
 import { addressKey } from './login-failures.js';
 
@@ -123,6 +124,7 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
     },
   });
 
+  keepRetainedInOrder(aedes);
   aedes.on('clientReady', (client) => {
     const name = userOf.get(client)?.name;
     if (!name) return;

@@ -2,6 +2,7 @@ import type { Aedes } from 'aedes';
 import { publishJsonThen } from '../broker/publish.js';
 import type { Topics } from '../topics.js';
 import type { DeviceIdentity } from '../registry/devices.js';
+import { epochMs } from './epoch-ms.js';
 import type { DeviceMessage } from './validate.js';
 
 /** A checked device message -> its MQTT topic; `done` runs once the broker has taken it. */
@@ -19,7 +20,7 @@ export function publishMessage(
       model: identity.model,
       id: message.id,
       // One clock format for consumers: ISO-8601 from the device becomes epoch ms; no ts means "now".
-      ts: typeof message.ts === 'string' ? Date.parse(message.ts) : (message.ts ?? receivedAt),
+      ts: typeof message.ts === 'string' ? epochMs(message.ts) : (message.ts ?? receivedAt),
       receivedAt,
       data: message.data,
     };

@@ -1,4 +1,5 @@
 import { Ajv, type ValidateFunction } from 'ajv';
+import { redactSecrets } from '../../gateway/device/redact-secrets.js';
 import addFormatsModule from 'ajv-formats';
 import type { ErrorCode } from '../../gateway/errors.js';
 import type { ModelSpec } from './frame-plans.js';
@@ -47,11 +48,13 @@ export function epochMsOf(dateTime: string): number {
 /** Codes whose frames are published on gateway/deadletter/{id} (docs/protocol.md). */
 export const DEAD_LETTER_CODES: ReadonlySet<string> = new Set(['bad_json', 'bad_frame', 'invalid_telemetry', 'invalid_state']);
 
-/** The dead letter a refused frame must produce: its first 4 KiB, as text or base64. */
+/** The dead letter a refused frame must produce: its first 4 KiB once secrets are redacted, as text or base64. */
 export function deadLetterOf(wire: WireFrame, code: ErrorCode): DeadLetter {
+  const encoding = wire.binary ? 'latin1' : 'utf8';
+  const redacted = Buffer.from(redactSecrets(wire.bytes.toString(encoding)), encoding);
   return {
     code,
-    frame: wire.bytes.subarray(0, DEAD_LETTER_BYTES).toString(wire.binary ? 'base64' : 'utf8'),
+    frame: redacted.subarray(0, DEAD_LETTER_BYTES).toString(wire.binary ? 'base64' : 'utf8'),
     ...(wire.binary ? { frameEncoding: 'base64' as const } : {}),
     ...(wire.bytes.length > DEAD_LETTER_BYTES ? { frameBytes: wire.bytes.length } : {}),
   };
@@ -107,6 +110,8 @@ export class FrameOracle {
     }
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return refuse('bad_frame');
     const { type, id: rawId } = frame as { type?: unknown; id?: unknown };
+    // A hello after authentication is refused (and, carrying the token, never dead-lettered: duePublications).
+    if (type === 'hello') return refuse('bad_frame', typeof rawId === 'string' ? rawId : undefined);
     // An unparsed frame (unknown type) has no id to echo: test/telemetry.test.ts pins that.
     if (typeof type !== 'string' || !FRAME_TYPES.has(type)) return refuse('bad_frame');
     const id = typeof rawId === 'string' ? rawId : undefined;

@@ -38,7 +38,7 @@ const progress = (): string => {
   const seconds = (Date.now() - started) / 1000;
   return `${stats.frames} frames, ${stats.batches} batches, ${seconds.toFixed(0)} s (${(stats.frames / seconds).toFixed(0)} frames/s); replies ${JSON.stringify(stats.replies)}; known bugs tolerated ${JSON.stringify(stats.tolerated)}`;
 };
-console.error(`frame fuzz: seed ${options.seed}, ${minutes === undefined ? `${options.frames} frames` : `${minutes} min`}, window ${options.window}${session.bugs.overtakenRetained ? '' : ', strict'}`);
+console.error(`frame fuzz: seed ${options.seed}, ${minutes === undefined ? `${options.frames} frames` : `${minutes} min`}, window ${options.window}${session.bugs.reorderedRetained ? '' : ', strict'}`);
 const ticker = setInterval(() => console.error(progress()), PROGRESS_MS);
 try {
   await runFrameFuzz(session, options);
