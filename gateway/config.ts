@@ -9,7 +9,7 @@ export interface GatewayConfig {
   dev: boolean;
   log: { level: LogLevel };
   ws: { host: string; port: number; backlog: number; tlsOffload: boolean };
-  mqtt: { host: string; port: number; tlsPort: number | null; topicRoot: string };
+  mqtt: { host: string; port: number; tlsPort: number | null; topicRoot: string; maxSessionQueue: number; sessionExpiryMs: number };
   http: { host: string; port: number };
   tls: { cert?: string; key?: string };
   auth: { timeoutMs: number };

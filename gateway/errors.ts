@@ -20,6 +20,10 @@ export const ERRORS = {
   // MQTT side: logged when a backend is refused (MQTT 3.1.1 has no frame to carry them).
   publish_denied: { message: 'Backend publish refused: gateway-only topic or outside the user\'s ACL' },
   subscribe_denied: { message: 'Backend subscription refused: outside the user\'s ACL' },
+  // Broker state in the store (docs/durability.md): logged, never sent to a device.
+  session_queue_full: { message: 'A persistent MQTT session reached mqtt.maxSessionQueue; its oldest queued messages are dropped' },
+  session_expired: { message: 'A persistent MQTT session was offline longer than mqtt.sessionExpiryMs and was dropped' },
+  store_unavailable: { message: 'The gateway store refused a write (disk full, locked or read-only); nothing of it was acked' },
   // Provisioning (CLI) errors.
   invalid_device_id: { message: 'Device id must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
   unknown_model: { message: 'No schemas for this device model in schemas/models/' },

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { createEmbeddedBroker } from './broker/embedded.js';
+import { SqlitePersistence } from './broker/persistence/sqlite-persistence.js';
 import { OrderedPublisher } from './broker/ordered-publisher.js';
 import { CommandDelivery } from './command/deliver.js';
 import { onBackendCommand } from './command/on-command.js';
@@ -8,6 +9,7 @@ import { SqliteCommandQueue } from './command/queue.js';
 import { compileCommandValidators } from './command/validate-command.js';
 import type { GatewayConfig } from './config.js';
 import { DeviceConnection } from './device/connection.js';
+import { correctPresence } from './device/correct-presence.js';
 import { handshake } from './device/handshake.js';
 import { startHeartbeat } from './device/heartbeat.js';
 import { startDeviceListener } from './device/listener.js';
@@ -54,6 +56,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const users = new UserRegistry(store);
   const topics = topicsFor(config.mqtt.topicRoot);
 
+  const persistence = new SqlitePersistence(store, { ...config.mqtt, log });
   const broker = await createEmbeddedBroker({
     host: config.mqtt.host,
     port: config.mqtt.port,
@@ -61,6 +64,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     tls: certificate,
     users,
     gatewayOnly: topics.gatewayOnly,
+    persistence,
     onAuthorizedPublish(topic, payload) {
       const device = topics.commandTarget(topic);
       // Only called once the broker listens, after everything below is wired.
@@ -116,6 +120,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     });
   }
 
+  await correctPresence(persistence, broker.aedes, topics, log);
   const listener = await startDeviceListener({
     host: config.ws.host,
     port: config.ws.port,

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { BackendUser, UserRegistry } from '../registry/users.js';
 import { listen } from '../listen.js';
 import { mayPublish, maySubscribe } from './authorize.js';
+import type { SqlitePersistence } from './persistence/sqlite-persistence.js';
 
 export interface EmbeddedBrokerOptions {
   host: string;
@@ -19,6 +20,8 @@ export interface EmbeddedBrokerOptions {
    * publisher (the hook for commands, which must be on disk before the PUBACK).
    */
   onAuthorizedPublish(topic: string, payload: Buffer): void;
+  /** Where aedes keeps sessions, queues, retained messages and wills (persistence/sqlite-persistence.ts). */
+  persistence: SqlitePersistence;
   log: Logger;
 }
 
@@ -48,6 +51,7 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
   const sessions = new Map<string, Set<Client>>();
 
   const aedes = await Aedes.createBroker({
+    persistence: options.persistence,
     // Backend tools (Node-RED, MQTT Explorer) use client ids longer than the 3.1.1 minimum of 23.
     maxClientsIdLength: 256,
     // Past `concurrency` deliveries in progress, mqemitter queues publishes in an array it
@@ -140,6 +144,7 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
       const stopped = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await stopped;
+      await options.persistence.destroy();
     },
   };
 }

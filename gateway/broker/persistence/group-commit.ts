@@ -1,0 +1,62 @@
+import type { Logger } from '../../log.js';
+import type { Store } from '../../store/open-store.js';
+
+/**
+ * Collects the broker's writes of one event-loop turn and commits them in one
+ * SQLite transaction at the end of the turn (setImmediate). Every caller of that
+ * turn gets the same promise, which settles once the transaction has committed:
+ * a device's ack waits on it (through aedes' publish callback), so an acked
+ * reading is on disk for every persistent session, and the cost is one commit
+ * per turn rather than one per message. In WAL mode with synchronous=NORMAL a
+ * commit is a write into the WAL without fsync: it survives kill -9, and only a
+ * power loss can undo it (docs/durability.md).
+ */
+export class GroupCommit {
+  #writes: Array<() => void> = [];
+  #committed: Promise<void> | undefined;
+  #settle: { resolve(): void; reject(err: Error): void } | undefined;
+  #failures = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+  ) {}
+
+  /** Queues `write` (synchronous SQL) for this turn's transaction; resolves once it is committed. */
+  add(write: () => void): Promise<void> {
+    this.#writes.push(write);
+    if (!this.#committed) {
+      this.#committed = new Promise<void>((resolve, reject) => (this.#settle = { resolve, reject }));
+      // A batch nobody awaits (a write whose caller ignores the result) must not crash the process.
+      this.#committed.catch(() => {});
+      setImmediate(() => this.flush());
+    }
+    return this.#committed;
+  }
+
+  /** Commits what is queued now (also called on close, so nothing queued is left behind). */
+  flush(): void {
+    const writes = this.#writes;
+    const settle = this.#settle;
+    this.#writes = [];
+    this.#committed = undefined;
+    this.#settle = undefined;
+    if (!settle) return;
+    try {
+      this.store.transaction(() => {
+        for (const write of writes) write();
+      })();
+    } catch (err) {
+      // The whole turn is rolled back: no publish of it is acked, devices resend.
+      this.#failures++;
+      this.log.error('broker store write failed; nothing of this batch is acked', {
+        code: 'store_unavailable',
+        writes: writes.length,
+        failures: this.#failures,
+        error: (err as Error).message,
+      });
+      return settle.reject(err as Error);
+    }
+    settle.resolve();
+  }
+}
