@@ -13,6 +13,7 @@ import type { Store } from '../../store/open-store.js';
  */
 export class GroupCommit {
   #writes: Array<() => void> = [];
+  #undos: Array<() => void> = [];
   #committed: Promise<void> | undefined;
   #settle: { resolve(): void; reject(err: Error): void } | undefined;
   #failures = 0;
@@ -22,9 +23,13 @@ export class GroupCommit {
     private readonly log: Logger,
   ) {}
 
-  /** Queues `write` (synchronous SQL) for this turn's transaction; resolves once it is committed. */
-  add(write: () => void): Promise<void> {
+  /**
+   * Queues `write` (synchronous SQL) for this turn's transaction; resolves once it is committed.
+   * `undo` puts the memory side back if the transaction fails, so memory never holds what disk refused.
+   */
+  add(write: () => void, undo?: () => void): Promise<void> {
     this.#writes.push(write);
+    if (undo) this.#undos.push(undo);
     if (!this.#committed) {
       this.#committed = new Promise<void>((resolve, reject) => (this.#settle = { resolve, reject }));
       // A batch nobody awaits (a write whose caller ignores the result) must not crash the process.
@@ -37,8 +42,10 @@ export class GroupCommit {
   /** Commits what is queued now (also called on close, so nothing queued is left behind). */
   flush(): void {
     const writes = this.#writes;
+    const undos = this.#undos;
     const settle = this.#settle;
     this.#writes = [];
+    this.#undos = [];
     this.#committed = undefined;
     this.#settle = undefined;
     if (!settle) return;
@@ -49,6 +56,7 @@ export class GroupCommit {
     } catch (err) {
       // The whole turn is rolled back: no publish of it is acked, devices resend.
       this.#failures++;
+      for (const undo of undos) undo();
       this.log.error('broker store write failed; nothing of this batch is acked', {
         code: 'store_unavailable',
         writes: writes.length,

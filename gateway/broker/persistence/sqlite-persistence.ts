@@ -268,9 +268,15 @@ export class SqlitePersistence {
       queue.push(seq, new Packet(packet));
       rows.push([seq, sub.clientId]);
     }
-    return this.#group.add(() => {
-      for (const [seq, clientId] of rows) this.#sql.insertOutgoing.run(seq, clientId, row.meta, row.payload);
-    });
+    return this.#group.add(
+      () => {
+        for (const [seq, clientId] of rows) this.#sql.insertOutgoing.run(seq, clientId, row.meta, row.payload);
+      },
+      // Not queued after all: the device gets no ack and resends, which would queue it twice.
+      () => {
+        for (const [seq, clientId] of rows) this.#queues.get(clientId)?.remove(seq);
+      },
+    );
   }
 
   async outgoingUpdate(client: ClientRef, packet: BrokerPacket): Promise<void> {
