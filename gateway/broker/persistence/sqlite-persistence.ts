@@ -82,6 +82,7 @@ export class SqlitePersistence {
   readonly #lastSeen = new Map<string, number>();
   readonly #queueFull = new Map<string, { loggedAt: number; since: number }>();
   #seq = 0;
+  #deletes: number[] = [];
   #dropped = 0;
   #sweep: NodeJS.Timeout | undefined;
 
@@ -92,7 +93,7 @@ export class SqlitePersistence {
     this.#sql = {
       insertOutgoing: store.prepare('INSERT INTO broker_outgoing (seq, client_id, meta, payload) VALUES (?, ?, ?, ?)'),
       updateOutgoing: store.prepare('UPDATE broker_outgoing SET meta = ?, payload = ? WHERE seq = ?'),
-      deleteOutgoing: store.prepare('DELETE FROM broker_outgoing WHERE seq = ?'),
+      deleteOutgoing: store.prepare('DELETE FROM broker_outgoing WHERE seq BETWEEN ? AND ?'),
       putSubscription: store.prepare(
         'INSERT INTO broker_subscriptions (client_id, topic, options) VALUES (?, ?, ?) ON CONFLICT (client_id, topic) DO UPDATE SET options = excluded.options',
       ),
@@ -294,13 +295,28 @@ export class SqlitePersistence {
     if (packet.messageId === undefined) return undefined;
     const cleared = this.#queues.get(client.id)?.clear(packet.messageId);
     if (!cleared) return undefined;
-    // Not awaited: if this delete is lost the packet is sent once more (QoS 1 allows it).
-    void this.#group.add(() => this.#sql.deleteOutgoing.run(cleared.seq));
+    this.#deleteRows(cleared.seq);
     return cleared.packet;
   }
 
   outgoingStream(client: ClientRef): Readable {
     return Readable.from(this.#queues.get(client.id)?.packets() ?? []);
+  }
+
+  /**
+   * Deletes queued rows at the end of this turn. PUBACKs (and drops) come mostly in seq
+   * order, so the turn's seqs collapse into a few runs: one DELETE per run instead of one
+   * per packet. Not awaited: a delete that is lost sends the packet once more (QoS 1 allows it).
+   */
+  #deleteRows(seq: number): void {
+    if (this.#deletes.length === 0) {
+      void this.#group.add(() => {
+        const seqs = this.#deletes.sort((a, b) => a - b);
+        this.#deletes = [];
+        for (const [first, last] of runsOf(seqs)) this.#sql.deleteOutgoing.run(first, last);
+      });
+    }
+    this.#deletes.push(seq);
   }
 
   #queueOf(clientId: string): SessionQueue {
@@ -312,7 +328,7 @@ export class SqlitePersistence {
   #dropOldest(clientId: string, queue: SessionQueue): void {
     const seq = queue.oldest()!;
     queue.remove(seq);
-    void this.#group.add(() => this.#sql.deleteOutgoing.run(seq));
+    this.#deleteRows(seq);
     this.#dropped++;
     const now = Date.now();
     const full = this.#queueFull.get(clientId) ?? { loggedAt: 0, since: 0 };
@@ -441,7 +457,7 @@ export class SqlitePersistence {
   // which would cost every enqueue an index write.
   #deleteSessionRows(clientId: string, seqs: number[]): void {
     this.#sql.deleteSubscriptionsOf.run(clientId);
-    for (const seq of seqs) this.#sql.deleteOutgoing.run(seq);
+    for (const [first, last] of runsOf(seqs)) this.#sql.deleteOutgoing.run(first, last);
     this.#sql.deleteIncomingOf.run(clientId);
     this.#sql.deleteSession.run(clientId);
   }
@@ -453,3 +469,14 @@ export class SqlitePersistence {
   }
 }
 
+
+/** Sorted seqs as [first, last] runs of consecutive numbers. */
+function runsOf(seqs: readonly number[]): Array<[number, number]> {
+  const runs: Array<[number, number]> = [];
+  for (const seq of seqs) {
+    const run = runs[runs.length - 1];
+    if (run && seq === run[1] + 1) run[1] = seq;
+    else runs.push([seq, seq]);
+  }
+  return runs;
+}
