@@ -150,6 +150,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     devices: sessions.devices().length,
     connections: sessions.connectionCount,
     mqttClients: broker.aedes.connectedClients,
+    mqttSessions: persistence.stats(),
   }));
 
   const mqtt = await broker.listen();

@@ -15,7 +15,7 @@ import { SHIPPED_MODELS_DIR, listModelNames } from '../gateway/models/load-model
 import { DeviceRegistry } from '../gateway/registry/devices.js';
 import { UserRegistry } from '../gateway/registry/users.js';
 import { openStore } from '../gateway/store/open-store.js';
-import { spawnGateway, type GatewayProcess } from './helpers/cli.js';
+import { runCli, spawnGateway, type GatewayProcess } from './helpers/cli.js';
 import { TestDevice, telemetry } from './helpers/device.js';
 import { tempDataDir } from './helpers/gateway.js';
 
@@ -191,6 +191,18 @@ test('kill -9 with a device online: after restart its retained presence says off
   t.after(() => device.close());
   const online = await presence.next(5000);
   assert.deepEqual([online.online, online.connections], [true, 1]);
+});
+
+test('a store another process holds locked at start: store_unavailable and exit code 2, not a stack trace', async (t) => {
+  const { dataDir } = await provisioned(t);
+  const holder = openStore(dataDir);
+  t.after(() => holder.close());
+  holder.exec('BEGIN IMMEDIATE'); // the write lock, as a second gateway or a stuck tool would hold it
+  const run = await runCli(['start', '--dev', '--json', '--data-dir', dataDir, '--ws-port', '0', '--mqtt-port', '0', '--http-port', '0']);
+  holder.exec('ROLLBACK');
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, /^store_unavailable: cannot write the gateway store .*SQLITE_BUSY/m);
+  assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
 });
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

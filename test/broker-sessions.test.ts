@@ -50,6 +50,8 @@ test('a persistent session keeps at most mqtt.maxSessionQueue messages, drops th
   assert.ok(full, 'a session_queue_full line');
   assert.equal(full.clientId, 'archiver-1');
   assert.equal(full.maxSessionQueue, 5);
+  const health = (await (await fetch(`${gw.addresses.http}/healthz`)).json()) as { mqttSessions: unknown };
+  assert.deepEqual(health.mqttSessions, { persistent: 1, queued: 5, dropped: 3 });
 
   const received = new Arrivals<string>('queued reading');
   const archiver = await connectArchiver(gw);

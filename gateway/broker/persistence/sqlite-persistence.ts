@@ -52,8 +52,11 @@ export interface PersistenceOptions {
   log: Logger;
 }
 
+/** On /healthz as `mqttSessions`. */
 export interface PersistenceStats {
-  sessions: number;
+  /** Persistent sessions the store holds, online or not. */
+  persistent: number;
+  /** Messages queued across them (offline, or sent and not yet acknowledged). */
   queued: number;
   /** Packets dropped by mqtt.maxSessionQueue since start. */
   dropped: number;
@@ -120,7 +123,7 @@ export class SqlitePersistence {
   stats(): PersistenceStats {
     let queued = 0;
     for (const queue of this.#queues.values()) queued += queue.size;
-    return { sessions: this.#lastSeen.size, queued, dropped: this.#dropped };
+    return { persistent: this.#lastSeen.size, queued, dropped: this.#dropped };
   }
 
   // aedes checks that this is an async function.
