@@ -20,7 +20,7 @@ export class SessionQueue {
 
   push(seq: number, packet: BrokerPacket): void {
     this.#bySeq.set(seq, packet);
-    this.#byOrigin.set(originOf(packet), seq);
+    if (packet.brokerId !== undefined) this.#byOrigin.set(originOf(packet), seq);
   }
 
   /**
@@ -28,7 +28,8 @@ export class SessionQueue {
    * or a queued packet with this messageId is replaced (a PUBREL after PUBREC).
    */
   update(packet: BrokerPacket): { seq: number; replaced: boolean } | undefined {
-    const seq = this.#byOrigin.get(originOf(packet));
+    // A PUBREL has no origin, only the messageId of the publish it replaces.
+    const seq = packet.brokerId === undefined ? undefined : this.#byOrigin.get(originOf(packet));
     const queued = seq === undefined ? undefined : this.#bySeq.get(seq);
     if (seq !== undefined && queued) {
       queued.messageId = packet.messageId;

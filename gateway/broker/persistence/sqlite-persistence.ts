@@ -2,10 +2,12 @@ import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import type { Logger } from '../../log.js';
 import { storeUnavailable, type Store } from '../../store/open-store.js';
+import { prepareBrokerStatements, type BrokerStatements } from './broker-statements.js';
 import { GroupCommit } from './group-commit.js';
 import { SessionQueue } from './session-queue.js';
 import { packetOf, packetRow, type BrokerPacket } from './stored-packet.js';
 import { loadBrokerState } from './load-state.js';
+import { QueueFullLog } from './queue-full-log.js';
 
 // CommonJS, no type declarations: the same packet class and subscription trie as
 // aedes-persistence's memory store, so topic matching and packet shape are aedes' own.
@@ -15,8 +17,9 @@ const QlobberSub = require('qlobber/aedes/qlobber-sub') as new (options: object)
 const { QlobberTrue } = require('qlobber') as { QlobberTrue: new (options: object) => { add(topic: string): void; test(topic: string): boolean } };
 
 const TOPIC_RULES = { wildcard_one: '+', wildcard_some: '#', separator: '/' };
-const QUEUE_FULL_LOG_EVERY_MS = 10_000;
 const LONGEST_SWEEP_MS = 60_000;
+// No MQTT client id can contain NUL [MQTT-1.5.3-2]: this row never collides with a session.
+const WRITE_CHECK = '\u0000write-check';
 
 interface SubscriptionTrie {
   subscriptionsCount: number;
@@ -74,7 +77,8 @@ export class SqlitePersistence {
   readonly #store: Store;
   readonly #options: PersistenceOptions;
   readonly #group: GroupCommit;
-  readonly #sql;
+  readonly #queueFull: QueueFullLog;
+  readonly #sql: BrokerStatements;
   #broker: BrokerRef | undefined;
   readonly #subscriptions = new Map<string, Map<string, SubscriptionOptions>>();
   readonly #trie = new QlobberSub(TOPIC_RULES);
@@ -83,7 +87,6 @@ export class SqlitePersistence {
   readonly #wills = new Map<string, BrokerPacket>();
   readonly #incoming = new Map<string, Map<number, BrokerPacket>>();
   readonly #lastSeen = new Map<string, number>();
-  readonly #queueFull = new Map<string, { loggedAt: number; since: number }>();
   #seq = 0;
   #deletes: number[] = [];
   #dropped = 0;
@@ -93,27 +96,8 @@ export class SqlitePersistence {
     this.#store = store;
     this.#options = options;
     this.#group = new GroupCommit(store, options.log);
-    this.#sql = {
-      insertOutgoing: store.prepare('INSERT INTO broker_outgoing (seq, client_id, meta, payload) VALUES (?, ?, ?, ?)'),
-      updateOutgoing: store.prepare('UPDATE broker_outgoing SET meta = ?, payload = ? WHERE seq = ?'),
-      deleteOutgoing: store.prepare('DELETE FROM broker_outgoing WHERE seq BETWEEN ? AND ?'),
-      putSubscription: store.prepare(
-        'INSERT INTO broker_subscriptions (client_id, topic, options) VALUES (?, ?, ?) ON CONFLICT (client_id, topic) DO UPDATE SET options = excluded.options',
-      ),
-      deleteSubscription: store.prepare('DELETE FROM broker_subscriptions WHERE client_id = ? AND topic = ?'),
-      deleteSubscriptionsOf: store.prepare('DELETE FROM broker_subscriptions WHERE client_id = ?'),
-      touchSession: store.prepare('INSERT INTO broker_sessions (client_id, last_seen) VALUES (?, ?) ON CONFLICT (client_id) DO UPDATE SET last_seen = excluded.last_seen'),
-      deleteSession: store.prepare('DELETE FROM broker_sessions WHERE client_id = ?'),
-      putRetained: store.prepare('INSERT INTO broker_retained (topic, meta, payload) VALUES (?, ?, ?) ON CONFLICT (topic) DO UPDATE SET meta = excluded.meta, payload = excluded.payload'),
-      deleteRetained: store.prepare('DELETE FROM broker_retained WHERE topic = ?'),
-      putWill: store.prepare('INSERT INTO broker_wills (client_id, meta, payload) VALUES (?, ?, ?) ON CONFLICT (client_id) DO UPDATE SET meta = excluded.meta, payload = excluded.payload'),
-      deleteWill: store.prepare('DELETE FROM broker_wills WHERE client_id = ?'),
-      putIncoming: store.prepare(
-        'INSERT INTO broker_incoming (client_id, message_id, meta, payload) VALUES (?, ?, ?, ?) ON CONFLICT (client_id, message_id) DO UPDATE SET meta = excluded.meta, payload = excluded.payload',
-      ),
-      deleteIncoming: store.prepare('DELETE FROM broker_incoming WHERE client_id = ? AND message_id = ?'),
-      deleteIncomingOf: store.prepare('DELETE FROM broker_incoming WHERE client_id = ?'),
-    };
+    this.#queueFull = new QueueFullLog(options.log, options.maxSessionQueue);
+    this.#sql = prepareBrokerStatements(store);
   }
 
   get broker(): BrokerRef | undefined {
@@ -133,7 +117,11 @@ export class SqlitePersistence {
     for (const [clientId, subs] of state.subscriptions) this.#addSubscriptions(clientId, subs);
     for (const [clientId, rows] of state.outgoing) {
       const queue = this.#queueOf(clientId);
-      for (const { seq, row } of rows) queue.push(seq, new Packet(packetOf(row)));
+      for (const { seq, row } of rows) {
+        // A queued PUBREL (QoS 2, after PUBREC) is kept as stored: aedes-packet would drop its messageId.
+        const packet = packetOf(row);
+        queue.push(seq, packet.cmd === 'publish' ? new Packet(packet) : packet);
+      }
     }
     for (const [topic, row] of state.retained) this.#retained.set(topic, packetOf(row));
     for (const [clientId, row] of state.wills) this.#wills.set(clientId, packetOf(row));
@@ -141,12 +129,15 @@ export class SqlitePersistence {
     for (const [clientId, at] of state.sessions) this.#lastSeen.set(clientId, at);
     this.#seq = state.lastSeq;
     try {
-      // The first sweep is also the proof that the store takes writes: a full disk or
-      // a lock held elsewhere fails the start here, not the first device's ack.
+      // Sessions that expired while the gateway was down go before anyone can connect.
+      // Then a write: a full disk or a lock held elsewhere fails the start here, not
+      // the first device's ack.
       this.#sweepSessions();
       this.#group.flush();
-      this.#store.prepare('INSERT INTO broker_sessions (client_id, last_seen) VALUES (?, 0)').run('\u0000write-check');
-      this.#store.prepare('DELETE FROM broker_sessions WHERE client_id = ?').run('\u0000write-check');
+      this.#store.transaction(() => {
+        this.#sql.touchSession.run(WRITE_CHECK, 0);
+        this.#sql.deleteSession.run(WRITE_CHECK);
+      })();
     } catch (err) {
       throw storeUnavailable(this.#store.name, err);
     }
@@ -333,22 +324,7 @@ export class SqlitePersistence {
     queue.remove(seq);
     this.#deleteRows(seq);
     this.#dropped++;
-    const now = Date.now();
-    const full = this.#queueFull.get(clientId) ?? { loggedAt: 0, since: 0 };
-    full.since++;
-    // One line per session every 10 s: a stalled backend at 25,000 msg/s would otherwise write 25,000 lines a second.
-    if (now - full.loggedAt >= QUEUE_FULL_LOG_EVERY_MS) {
-      this.#options.log.warn('persistent session queue full; dropping its oldest messages', {
-        code: 'session_queue_full',
-        clientId,
-        maxSessionQueue: this.#options.maxSessionQueue,
-        dropped: full.since,
-        droppedTotal: this.#dropped,
-      });
-      full.loggedAt = now;
-      full.since = 0;
-    }
-    this.#queueFull.set(clientId, full);
+    this.#queueFull.dropped(clientId, this.#dropped);
   }
 
   // --- inbound QoS 2 -----------------------------------------------------------
@@ -452,7 +428,7 @@ export class SqlitePersistence {
     this.#queues.delete(clientId);
     this.#incoming.delete(clientId);
     this.#lastSeen.delete(clientId);
-    this.#queueFull.delete(clientId);
+    this.#queueFull.forget(clientId);
     return seqs;
   }
 
