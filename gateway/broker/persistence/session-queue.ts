@@ -9,8 +9,9 @@ import type { BrokerPacket } from './stored-packet.js';
  */
 export class SessionQueue {
   readonly #bySeq = new Map<number, BrokerPacket>();
-  // aedes finds a queued packet by the broker that published it and that broker's counter...
-  readonly #byOrigin = new Map<string, number>();
+  // aedes finds a queued packet by the broker that published it and that broker's
+  // counter (nested rather than a joined string key: no string built per message)...
+  readonly #byOrigin = new Map<string, Map<number, number>>();
   // ...and, once it is on the wire, by the messageId it assigned.
   readonly #byMessageId = new Map<number, number>();
 
@@ -20,7 +21,7 @@ export class SessionQueue {
 
   push(seq: number, packet: BrokerPacket): void {
     this.#bySeq.set(seq, packet);
-    if (packet.brokerId !== undefined) this.#byOrigin.set(originOf(packet), seq);
+    this.#setOrigin(packet, seq);
   }
 
   /**
@@ -28,8 +29,7 @@ export class SessionQueue {
    * or a queued packet with this messageId is replaced (a PUBREL after PUBREC).
    */
   update(packet: BrokerPacket): { seq: number; replaced: boolean } | undefined {
-    // A PUBREL has no origin, only the messageId of the publish it replaces.
-    const seq = packet.brokerId === undefined ? undefined : this.#byOrigin.get(originOf(packet));
+    const seq = this.#originSeq(packet);
     const queued = seq === undefined ? undefined : this.#bySeq.get(seq);
     if (seq !== undefined && queued) {
       queued.messageId = packet.messageId;
@@ -38,10 +38,9 @@ export class SessionQueue {
     }
     const bySeq = packet.messageId === undefined ? undefined : this.#byMessageId.get(packet.messageId);
     if (bySeq === undefined || !this.#bySeq.has(bySeq)) return undefined;
-    const old = this.#bySeq.get(bySeq)!;
-    if (this.#byOrigin.get(originOf(old)) === bySeq) this.#byOrigin.delete(originOf(old));
+    this.#deleteOrigin(this.#bySeq.get(bySeq)!, bySeq);
     this.#bySeq.set(bySeq, packet); // same key: keeps its place in the queue
-    if (packet.brokerId !== undefined) this.#byOrigin.set(originOf(packet), bySeq);
+    this.#setOrigin(packet, bySeq);
     return { seq: bySeq, replaced: true };
   }
 
@@ -63,8 +62,7 @@ export class SessionQueue {
     const packet = this.#bySeq.get(seq);
     if (!packet) return;
     this.#bySeq.delete(seq);
-    const origin = originOf(packet);
-    if (this.#byOrigin.get(origin) === seq) this.#byOrigin.delete(origin);
+    this.#deleteOrigin(packet, seq);
     if (packet.messageId !== undefined && this.#byMessageId.get(packet.messageId) === seq) this.#byMessageId.delete(packet.messageId);
   }
 
@@ -75,8 +73,24 @@ export class SessionQueue {
   seqs(): number[] {
     return [...this.#bySeq.keys()];
   }
-}
 
-function originOf(packet: BrokerPacket): string {
-  return `${packet.brokerId}\u0000${packet.brokerCounter}`;
+  // A PUBREL has no origin, only the messageId of the publish it replaced.
+  #originSeq(packet: BrokerPacket): number | undefined {
+    return packet.brokerId === undefined ? undefined : this.#byOrigin.get(packet.brokerId)?.get(packet.brokerCounter!);
+  }
+
+  #setOrigin(packet: BrokerPacket, seq: number): void {
+    if (packet.brokerId === undefined) return;
+    let counters = this.#byOrigin.get(packet.brokerId);
+    if (!counters) this.#byOrigin.set(packet.brokerId, (counters = new Map()));
+    counters.set(packet.brokerCounter!, seq);
+  }
+
+  #deleteOrigin(packet: BrokerPacket, seq: number): void {
+    const counters = packet.brokerId === undefined ? undefined : this.#byOrigin.get(packet.brokerId);
+    if (counters?.get(packet.brokerCounter!) !== seq) return;
+    // The empty map stays: there is one per broker run, and a queue that drains and
+    // refills (a fast consumer) would otherwise build a new one per message.
+    counters.delete(packet.brokerCounter!);
+  }
 }
