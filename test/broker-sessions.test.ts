@@ -52,6 +52,8 @@ test('a persistent session keeps at most mqtt.maxSessionQueue messages, drops th
   assert.equal(full.maxSessionQueue, 5);
   const health = (await (await fetch(`${gw.addresses.http}/healthz`)).json()) as { mqttSessions: unknown };
   assert.deepEqual(health.mqttSessions, { persistent: 1, queued: 5, dropped: 3 });
+  // On disk too (what a restart would load): the dropped rows went in the same transaction.
+  assert.equal(gw.store.prepare("SELECT count(*) FROM broker_outgoing WHERE client_id = 'archiver-1'").pluck().get(), 5);
 
   const received = new Arrivals<string>('queued reading');
   const archiver = await connectArchiver(gw);

@@ -13,6 +13,7 @@ import type { Store } from '../../store/open-store.js';
  */
 export class GroupCommit {
   #writes: Array<() => void> = [];
+  #lastWrites: Array<() => void> = [];
   #undos: Array<() => void> = [];
   #committed: Promise<void> | undefined;
   #settle: { resolve(): void; reject(err: Error): void } | undefined;
@@ -25,11 +26,13 @@ export class GroupCommit {
 
   /**
    * Queues `write` (synchronous SQL) for this turn's transaction; resolves once it is committed.
-   * `undo` puts the memory side back if the transaction fails, so memory never holds what disk refused.
+   * `undo` puts the memory side back if the transaction fails, so memory never holds what disk
+   * refused; `last` runs the write after every other write of the turn (a delete of a row an
+   * insert of the same turn creates).
    */
-  add(write: () => void, undo?: () => void): Promise<void> {
-    this.#writes.push(write);
-    if (undo) this.#undos.push(undo);
+  add(write: () => void, options: { undo?: () => void; last?: boolean } = {}): Promise<void> {
+    (options.last ? this.#lastWrites : this.#writes).push(write);
+    if (options.undo) this.#undos.push(options.undo);
     if (!this.#committed) {
       this.#committed = new Promise<void>((resolve, reject) => (this.#settle = { resolve, reject }));
       // A batch nobody awaits (a write whose caller ignores the result) must not crash the process.
@@ -41,10 +44,11 @@ export class GroupCommit {
 
   /** Commits what is queued now (also called on close, so nothing queued is left behind). */
   flush(): void {
-    const writes = this.#writes;
+    const writes = this.#writes.concat(this.#lastWrites);
     const undos = this.#undos;
     const settle = this.#settle;
     this.#writes = [];
+    this.#lastWrites = [];
     this.#undos = [];
     this.#committed = undefined;
     this.#settle = undefined;

@@ -88,7 +88,7 @@ export class SqlitePersistence {
   readonly #incoming = new Map<string, Map<number, BrokerPacket>>();
   readonly #lastSeen = new Map<string, number>();
   #seq = 0;
-  #deletes: number[] = [];
+  #deletes: number[] | undefined;
   #dropped = 0;
   #sweep: NodeJS.Timeout | undefined;
 
@@ -267,9 +267,11 @@ export class SqlitePersistence {
       () => {
         for (const [seq, clientId] of rows) this.#sql.insertOutgoing.run(seq, clientId, row.meta, row.payload);
       },
-      // Not queued after all: the device gets no ack and resends, which would queue it twice.
-      () => {
-        for (const [seq, clientId] of rows) this.#queues.get(clientId)?.remove(seq);
+      {
+        // Not queued after all: the device gets no ack and resends, which would queue it twice.
+        undo: () => {
+          for (const [seq, clientId] of rows) this.#queues.get(clientId)?.remove(seq);
+        },
       },
     );
   }
@@ -301,14 +303,22 @@ export class SqlitePersistence {
    * Deletes queued rows at the end of this turn. PUBACKs (and drops) come mostly in seq
    * order, so the turn's seqs collapse into a few runs: one DELETE per run instead of one
    * per packet. Not awaited: a delete that is lost sends the packet once more (QoS 1 allows it).
+   * Last in the transaction: the bound can drop a packet queued earlier in the same turn.
    */
   #deleteRows(seq: number): void {
-    if (this.#deletes.length === 0) {
-      void this.#group.add(() => {
-        const seqs = this.#deletes.sort((a, b) => a - b);
-        this.#deletes = [];
-        for (const [first, last] of runsOf(seqs)) this.#sql.deleteOutgoing.run(first, last);
-      });
+    if (!this.#deletes) {
+      const forget = (): void => {
+        this.#deletes = undefined;
+      };
+      void this.#group.add(
+        () => {
+          const seqs = this.#deletes!.sort((a, b) => a - b);
+          forget();
+          for (const [first, last] of runsOf(seqs)) this.#sql.deleteOutgoing.run(first, last);
+        },
+        { last: true, undo: forget },
+      );
+      this.#deletes = [];
     }
     this.#deletes.push(seq);
   }
