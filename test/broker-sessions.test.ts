@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Arrivals } from './helpers/arrivals.js';
 import { connectDevice, telemetry, type TestDevice } from './helpers/device.js';
+import { subscribedBackend } from './helpers/backend.js';
 import { provision, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { waitFor } from './helpers/wait-for.js';
 
@@ -110,4 +111,31 @@ test('when the store refuses the write, the device gets internal_error instead o
   // Exactly once: the refused copy was not left queued in memory either.
   await sendAndAck(device, ['r-2']);
   assert.equal(await received.next(5000), 'r-2');
+});
+
+// aedes drops, per subscriber, a publish numbered lower than one it already forwarded
+// (its cluster dedupe). The commit a retained publish waits for must not let a later
+// publish overtake it, or the retained state would never reach live subscribers.
+test('state and telemetry sent back to back both reach a live subscriber, in order', async (t) => {
+  const gw = await startTestGateway();
+  t.after(() => gw.close());
+  const backend = await subscribedBackend(gw, 'devices/#');
+  t.after(() => backend.close());
+  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  t.after(() => device.close());
+  for (let i = 0; i < 20; i++) {
+    // One write, so the gateway reads both frames in one chunk and publishes them in one turn.
+    const socket = (device.ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+    socket.cork();
+    device.send({ type: 'state', id: `s-${i}`, state: { firmware: `1.0.${i}` } });
+    device.send(telemetry(`r-${i}`, { temperature: i, humidity: 2 }));
+    socket.uncork();
+    const topics = [];
+    while (topics.length < 2) {
+      const message = await backend.nextMessage();
+      if (!message.topic.endsWith('/presence')) topics.push(message.topic);
+    }
+    assert.deepEqual(topics, ['devices/env-1/state', 'devices/env-1/telemetry'], `round ${i}`);
+    assert.deepEqual([await device.nextFrame(), await device.nextFrame()], [{ type: 'ack', id: `s-${i}` }, { type: 'ack', id: `r-${i}` }]);
+  }
 });

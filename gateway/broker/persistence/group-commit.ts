@@ -15,6 +15,7 @@ export class GroupCommit {
   #writes: Array<() => void> = [];
   #lastWrites: Array<() => void> = [];
   #undos: Array<() => void> = [];
+  #waiters: Array<{ order: number; resolve(): void; reject(err: Error): void }> = [];
   #committed: Promise<void> | undefined;
   #settle: { resolve(): void; reject(err: Error): void } | undefined;
   #failures = 0;
@@ -42,11 +43,23 @@ export class GroupCommit {
     return this.#committed;
   }
 
+  /**
+   * Resolves once this turn's transaction has committed, or at once if this turn has
+   * written nothing. Waiters settle in `order` (the publish's brokerCounter), whatever
+   * order they came in: see SqlitePersistence.outgoingEnqueueCombi for why.
+   */
+  whenCommitted(order: number): Promise<void> {
+    if (!this.#committed) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#waiters.push({ order, resolve, reject }));
+  }
+
   /** Commits what is queued now (also called on close, so nothing queued is left behind). */
   flush(): void {
     const writes = this.#writes.concat(this.#lastWrites);
     const undos = this.#undos;
+    const waiters = this.#waiters.sort((a, b) => a.order - b.order);
     const settle = this.#settle;
+    this.#waiters = [];
     this.#writes = [];
     this.#lastWrites = [];
     this.#undos = [];
@@ -67,8 +80,10 @@ export class GroupCommit {
         failures: this.#failures,
         error: (err as Error).message,
       });
+      for (const waiter of waiters) waiter.reject(err as Error);
       return settle.reject(err as Error);
     }
+    for (const waiter of waiters) waiter.resolve();
     settle.resolve();
   }
 }

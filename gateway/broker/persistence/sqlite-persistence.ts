@@ -148,16 +148,21 @@ export class SqlitePersistence {
 
   // --- retained --------------------------------------------------------------
 
-  storeRetained(original: BrokerPacket): Promise<void> {
+  /**
+   * Not awaited here: aedes calls outgoingEnqueueCombi next for every QoS > 0 publish,
+   * and that waits for this turn's commit (a QoS 0 retained publish is not acked to anyone).
+   */
+  async storeRetained(original: BrokerPacket): Promise<void> {
     const packet = { ...original };
     const topic = packet.topic!;
     if (!packet.payload || packet.payload.length === 0) {
       this.#retained.delete(topic);
-      return this.#group.add(() => this.#sql.deleteRetained.run(topic));
+      void this.#group.add(() => this.#sql.deleteRetained.run(topic));
+      return;
     }
     this.#retained.set(topic, packet);
     const row = packetRow(packet);
-    return this.#group.add(() => this.#sql.putRetained.run(topic, row.meta, row.payload));
+    void this.#group.add(() => this.#sql.putRetained.run(topic, row.meta, row.payload));
   }
 
   createRetainedStream(pattern: string): Readable {
@@ -251,9 +256,24 @@ export class SqlitePersistence {
     return this.outgoingEnqueueCombi([sub], packet);
   }
 
-  // The hot path: one call per QoS 1 publish, for every persistent session it matches.
+  /**
+   * The hot path: aedes calls it for every QoS > 0 publish, with the persistent sessions
+   * it matches (often none), and delivers the publish once it resolves.
+   *
+   * It resolves once this turn's transaction is committed, whenever the turn has written
+   * anything (this publish's queue rows, its retained copy, or another publish's): so the
+   * ack waits for the disk, and publishes keep the order aedes numbered them in
+   * (brokerCounter). That order matters: each aedes client drops a packet whose
+   * brokerCounter is lower than one it already forwarded (lib/client.js dedupe), so a
+   * retained publish held back by its commit while a later one went out would be lost
+   * for every subscriber.
+   */
   outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: BrokerPacket): Promise<void> {
-    if (subs.length === 0) return Promise.resolve();
+    if (subs.length > 0) this.#enqueue(subs, packet);
+    return this.#group.whenCommitted(packet.brokerCounter ?? 0);
+  }
+
+  #enqueue(subs: Array<{ clientId: string }>, packet: BrokerPacket): void {
     const row = packetRow(packet);
     const rows: Array<[number, string]> = [];
     for (const sub of subs) {
@@ -263,7 +283,7 @@ export class SqlitePersistence {
       queue.push(seq, new Packet(packet));
       rows.push([seq, sub.clientId]);
     }
-    return this.#group.add(
+    void this.#group.add(
       () => {
         for (const [seq, clientId] of rows) this.#sql.insertOutgoing.run(seq, clientId, row.meta, row.payload);
       },
