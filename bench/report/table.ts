@@ -43,7 +43,7 @@ export function formatReport(report: BenchReport): string {
   const durable = Object.entries(r['saturation-durable'] ?? {}).filter(([, o]) => 'result' in o);
   if (durable.length > 0) {
     out.push('', 'Saturation with one persistent (clean: false) QoS 1 subscriber, every reading queued in the store before the ack (saturation-durable):', '');
-    out.push('| system | delivered msg/s | sent / acked / delivered | lost (acked, never delivered) | server CPU µs per delivered message | p50 / p99 ms |', '|---|---|---|---|---|---|');
+    out.push('| system | delivered msg/s | sent / acked / delivered | lost (acked, never delivered) | server CPU µs per delivered message (the whole scenario, start-up included) | p50 / p99 ms |', '|---|---|---|---|---|---|');
     for (const [name, outcome] of durable) {
       const { result, cpu } = outcome as { result: SaturationResult; cpu: { serverSeconds: number } };
       const label = report.peers.find((p) => p.name === name)?.label ?? name;
