@@ -11,7 +11,7 @@ export interface BenchOptions {
   outDir: string | undefined;
 }
 
-const SCENARIOS: readonly ScenarioName[] = ['saturation', 'fixed-rate', 'memory', 'commands', 'storm'];
+const SCENARIOS: readonly ScenarioName[] = ['saturation', 'saturation-durable', 'fixed-rate', 'memory', 'commands', 'storm'];
 
 function duration(value: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(value);

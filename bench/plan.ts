@@ -26,6 +26,7 @@ export function planFor(options: BenchOptions): Plan {
 export function devicesFor(plan: Plan, scenario: ScenarioName): number {
   switch (scenario) {
     case 'saturation':
+    case 'saturation-durable':
       return plan.saturation.devices;
     case 'fixed-rate':
       return plan.fixedRate.devices;
@@ -43,6 +44,8 @@ export function taskFor(plan: Plan, scenario: ScenarioName, peer: RunningPeer): 
   switch (scenario) {
     case 'saturation':
       return { scenario, target, ...plan.saturation };
+    case 'saturation-durable':
+      return { scenario: 'saturation', target, ...plan.saturation, persistentSubscriber: true };
     case 'fixed-rate':
       return { scenario, target, ...plan.fixedRate };
     case 'memory':

@@ -25,7 +25,7 @@ import type { BenchReport, Results } from './report/results.js';
 import { formatReport } from './report/table.js';
 import { checkTargets } from './report/targets.js';
 
-const SCENARIO_ORDER: readonly ScenarioName[] = ['saturation', 'fixed-rate', 'memory', 'commands', 'storm'];
+const SCENARIO_ORDER: readonly ScenarioName[] = ['saturation', 'saturation-durable', 'fixed-rate', 'memory', 'commands', 'storm'];
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
@@ -63,7 +63,8 @@ async function main(): Promise<void> {
           const { result, cpu, peakRssKiB } = await runInGenerator(taskFor(plan, scenario, running), running.pid, 180_000);
           results[scenario]![peer.name] = { result, cpu, peakRssKiB };
           log(`  ${JSON.stringify(result).slice(0, 400)}`);
-          log(`  cpu: server ${cpu.serverPercent} % (${cpu.serverSeconds} s), peak RSS ${Math.round(peakRssKiB / 1024)} MiB, load generator ${cpu.loadPercent} % (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+          const perMessage = 'deliveredPerSec' in result ? `, ${Math.round((cpu.serverSeconds * 1e6) / (result as SaturationResult).delivered)} µs server CPU per delivered message` : '';
+          log(`  cpu: server ${cpu.serverPercent} % (${cpu.serverSeconds} s${perMessage}), peak RSS ${Math.round(peakRssKiB / 1024)} MiB, load generator ${cpu.loadPercent} % (${((Date.now() - started) / 1000).toFixed(1)} s)`);
         } catch (err) {
           results[scenario]![peer.name] = { error: (err as Error).message };
           log(`  failed: ${(err as Error).message.split('\n')[0]}`);

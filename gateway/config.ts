@@ -17,6 +17,8 @@ export interface GatewayConfig {
     drainTimeoutMs: number;
     authConcurrency: number;
     authQueue: number;
+    maxSessionQueue: number;
+    sessionExpiryMs: number;
   };
   http: { host: string; port: number };
   tls: { cert?: string; key?: string };

@@ -26,6 +26,10 @@ export const ERRORS = {
   subscribe_denied: { message: 'Backend subscription refused: outside the user\'s ACL' },
   auth_busy: { message: 'Backend CONNECT refused: too many password checks waiting (mqtt.authQueue)' },
   auth_throttled: { message: 'Backend CONNECT refused: too many logins in progress or failed from this address; retry later' },
+  // Broker state in the store (docs/durability.md): logged, never sent to a device.
+  session_queue_full: { message: 'A persistent MQTT session reached mqtt.maxSessionQueue; its oldest queued messages are dropped' },
+  session_expired: { message: 'A persistent MQTT session was offline longer than mqtt.sessionExpiryMs and was dropped' },
+  store_unavailable: { message: 'The gateway store refused a write (disk full, locked or read-only); nothing of it was acked' },
   // Provisioning (CLI) errors.
   invalid_device_id: { message: 'Device id must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
   unknown_model: { message: 'No schemas for this device model in schemas/models/' },

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { createEmbeddedBroker } from './broker/embedded.js';
+import { SqlitePersistence } from './broker/persistence/sqlite-persistence.js';
 import { OrderedPublisher } from './broker/ordered-publisher.js';
 import { CommandDelivery } from './command/deliver.js';
 import { onBackendCommand } from './command/on-command.js';
@@ -9,6 +10,7 @@ import { compileCommandValidators } from './command/validate-command.js';
 import type { GatewayConfig } from './config.js';
 import { Counters } from './counters.js';
 import { admitDevice } from './device/admission.js';
+import { correctPresence } from './device/correct-presence.js';
 import { DeviceBudgets } from './device/budgets.js';
 import { handshake } from './device/handshake.js';
 import { loadIssuerKeys } from './device/jwks.js';
@@ -75,6 +77,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     const topics = topicsFor(config.mqtt.topicRoot);
     const counters = new Counters();
 
+    const persistence = new SqlitePersistence(store, { ...config.mqtt, log });
     const broker = await createEmbeddedBroker({
       host: config.mqtt.host,
       port: config.mqtt.port,
@@ -83,6 +86,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       users,
       loginLimits: { concurrency: config.mqtt.authConcurrency, queue: config.mqtt.authQueue },
       gatewayOnly: topics.gatewayOnly,
+      persistence,
       drainTimeoutMs: config.mqtt.drainTimeoutMs,
       onAuthorizedPublish(topic, payload) {
         const device = topics.commandTarget(topic);
@@ -122,6 +126,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       devices: sessions.devices().length,
       connections: sessions.connectionCount,
       mqttClients: broker.aedes.connectedClients,
+      mqttSessions: persistence.stats(),
       counters: counters.snapshot(),
     }));
     closers.add(() => http.close());
@@ -134,6 +139,8 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     );
 
     const admission = { sessions, budgets, limits: config.limits, heartbeatMs: config.devices.heartbeatMs, messages, delivery, log };
+    // Retained presence from before a crash says online; it is corrected before any device can connect.
+    await correctPresence(persistence, broker.aedes, topics, log);
     const listener = await startDeviceListener({
       host: config.ws.host,
       port: config.ws.port,

@@ -41,7 +41,7 @@ function resultOf<T>(report: BenchReport, scenario: keyof BenchReport['results']
 test('bench --quick against ours writes results JSON with every scenario and loses nothing it acked', { timeout: 120_000 }, async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
   t.after(() => rmSync(out, { recursive: true, force: true }));
-  const run = await runBench(['--quick', '--duration', '2s', '--only', 'ours', '--scenarios', 'saturation,fixed-rate,commands,storm', '--out', out]);
+  const run = await runBench(['--quick', '--duration', '2s', '--only', 'ours', '--scenarios', 'saturation,saturation-durable,fixed-rate,commands,storm', '--out', out]);
   assert.equal(run.code, 0, run.stderr);
 
   const files = readdirSync(out).filter((name) => name.endsWith('.json'));
@@ -72,7 +72,11 @@ test('bench --quick against ours writes results JSON with every scenario and los
   const storm = resultOf<StormResult>(report, 'storm');
   assert.equal(storm.welcomed + Object.values(storm.failures).reduce((a, b) => a + b, 0), storm.devices);
 
-  assert.deepEqual(report.targets.map((target) => target.name), ['saturation', 'fixed-rate', 'memory', 'commands', 'storm']);
+  const durable = resultOf<SaturationResult>(report, 'saturation-durable');
+  assert.ok(durable.delivered > 0);
+  assert.equal(durable.lost, 0, 'acked but never delivered to the persistent session');
+
+  assert.deepEqual(report.targets.map((target) => target.name), ['saturation', 'saturation-durable', 'fixed-rate', 'memory', 'commands', 'storm']);
   assert.equal(report.targets.find((target) => target.name === 'memory')?.met, null, 'memory was not run');
   assert.match(run.stdout, /\| system \| transport \|/, 'the table is printed');
 });

@@ -41,9 +41,9 @@ export function utf8(value: string): Buffer {
   return Buffer.concat([length, bytes]);
 }
 
-export function connectPacket(clientId: string, endpoint: MqttEndpoint): Buffer {
-  // Clean session, keep-alive 0 (no PINGREQ needed during a run), optional user and password.
-  const flags = 0x02 | (endpoint.username !== undefined ? 0x80 : 0) | (endpoint.password !== undefined ? 0x40 : 0);
+export function connectPacket(clientId: string, endpoint: MqttEndpoint, clean = true): Buffer {
+  // Clean session unless asked, keep-alive 0 (no PINGREQ needed during a run), optional user and password.
+  const flags = (clean ? 0x02 : 0) | (endpoint.username !== undefined ? 0x80 : 0) | (endpoint.password !== undefined ? 0x40 : 0);
   const parts = [utf8('MQTT'), Buffer.from([4, flags, 0, 0]), utf8(clientId)];
   if (endpoint.username !== undefined) parts.push(utf8(endpoint.username));
   if (endpoint.password !== undefined) parts.push(utf8(endpoint.password));

@@ -11,7 +11,7 @@ import type { MqttEndpoint } from './task.js';
  * every system's latency. This one answers a whole TCP chunk of publishes with one write.
  */
 export interface TelemetrySubscription {
-  close(): void;
+  close(): Promise<void>;
 }
 
 export function openTelemetrySubscription(
@@ -19,6 +19,7 @@ export function openTelemetrySubscription(
   clientId: string,
   onReading: (device: string, id: string, at: number) => void,
   onChunkDone?: () => void,
+  persistent = false,
 ): Promise<TelemetrySubscription> {
   const { hostname, port } = new URL(endpoint.url);
   return new Promise((resolve, reject) => {
@@ -26,7 +27,7 @@ export function openTelemetrySubscription(
     let pending: Buffer = Buffer.alloc(0);
     let subscribed = false;
     socket.once('error', reject);
-    socket.on('connect', () => socket.write(connectPacket(clientId, endpoint)));
+    socket.on('connect', () => socket.write(connectPacket(clientId, endpoint, !persistent)));
     socket.on('close', () => {
       if (!subscribed) reject(new Error('subscriber: connection closed before SUBACK'));
     });
@@ -47,7 +48,12 @@ export function openTelemetrySubscription(
         } else if (type === SUBACK) {
           if (pending[packet.body + 2] === 0x80) return reject(new Error('subscriber: SUBSCRIBE refused'));
           subscribed = true;
-          resolve({ close: () => socket.destroy() });
+          resolve({
+            close: async () => {
+              socket.destroy();
+              if (persistent) await endSession(endpoint, clientId);
+            },
+          });
         } else if (type === PUBLISH) {
           const qos = (pending[packet.start]! >> 1) & 3;
           const topicLength = pending.readUInt16BE(packet.body);
@@ -64,5 +70,20 @@ export function openTelemetrySubscription(
       if (acks.length > 0) socket.write(Buffer.concat(acks));
       onChunkDone?.();
     });
+  });
+}
+
+/**
+ * A clean-session CONNECT with the same client id ends a persistent session and drops
+ * what the broker still holds for it [MQTT-3.1.2-6]: the scenarios after
+ * saturation-durable run on the same data dir and must not feed a forgotten queue.
+ */
+function endSession(endpoint: MqttEndpoint, clientId: string): Promise<void> {
+  const { hostname, port } = new URL(endpoint.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port || 1883), noDelay: true });
+    socket.once('error', reject);
+    socket.on('connect', () => socket.write(connectPacket(clientId, endpoint, true)));
+    socket.once('data', () => socket.end(Buffer.from([0xe0, 0]), () => resolve())); // CONNACK -> DISCONNECT
   });
 }

@@ -42,7 +42,9 @@ export async function runSaturation(task: SaturationTask): Promise<SaturationRes
     },
   };
 
-  const subscriber = hasBroker ? await subscribeTelemetry(target.subscriber!, target.devices.map((device) => device.id), (d, s, at) => ledger.recordDelivered(d, s, at)) : undefined;
+  const subscriber = hasBroker
+    ? await subscribeTelemetry(target.subscriber!, target.devices.map((device) => device.id), (d, s, at) => ledger.recordDelivered(d, s, at), task.persistentSubscriber)
+    : undefined;
   const connected = await connectAll(target, 0, task.devices, events);
   if (connected.clients.length < task.devices) throw new Error(`only ${connected.clients.length}/${task.devices} devices connected: ${JSON.stringify(connected.failures)}`);
   clients.push(...connected.clients);
@@ -60,7 +62,7 @@ export async function runSaturation(task: SaturationTask): Promise<SaturationRes
 
   await drain(() => (target.driver === 'ws-fire' || inFlight <= 0) && (!hasBroker || ledger.undelivered === 0), () => ledger.delivered + ledger.acked, task.drainMs);
   for (const client of clients) client.close();
-  subscriber?.close();
+  await subscriber?.close();
 
   const measuredMs = to.at - from.at;
   const frameBytes = Buffer.byteLength(target.driver === 'gateway' ? telemetryFrame(messageId(1), Date.now(), 1) : publishedReading(target.devices[0]!.id, messageId(1), Date.now(), 1));

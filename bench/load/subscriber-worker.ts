@@ -10,13 +10,14 @@ import { seqOf } from './device-client.js';
 import { openTelemetrySubscription } from './mqtt-subscription.js';
 import type { MqttEndpoint } from './task.js';
 
-const { endpoint, devices } = workerData as { endpoint: MqttEndpoint; devices: string[] };
+const { endpoint, devices, persistent } = workerData as { endpoint: MqttEndpoint; devices: string[]; persistent: boolean };
 const index = new Map(devices.map((id, i) => [id, i]));
 let batch: number[] = [];
 
 const subscription = await openTelemetrySubscription(
   endpoint,
-  `bench-subscriber-${process.pid}`,
+  // One fixed id for the persistent session, as an archiver that reconnects would have.
+  persistent ? 'bench-archiver' : `bench-subscriber-${process.pid}`,
   (device, id, at) => {
     const i = index.get(device);
     if (i !== undefined) batch.push(i, seqOf(id), at);
@@ -27,9 +28,10 @@ const subscription = await openTelemetrySubscription(
     batch = [];
     parentPort!.postMessage(deliveries, [deliveries.buffer]);
   },
+  persistent,
 );
 parentPort!.postMessage('ready');
-parentPort!.once('message', () => {
-  subscription.close();
+parentPort!.once('message', async () => {
+  await subscription.close();
   process.exit(0);
 });

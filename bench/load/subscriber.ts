@@ -8,19 +8,29 @@ import type { MqttEndpoint } from './task.js';
  * at QoS 1 (in its own thread, see subscriber-worker.ts), reporting each reading it receives.
  */
 export interface TelemetrySubscriber {
-  close(): void;
+  /** Resolves once the subscriber has gone (and, for a persistent session, ended that session). */
+  close(): Promise<void>;
 }
 
 export function subscribeTelemetry(
   endpoint: MqttEndpoint,
   devices: readonly string[],
   onDelivered: (device: number, seq: number, at: number) => void,
+  persistent = false,
 ): Promise<TelemetrySubscriber> {
-  const worker = new Worker(new URL('./subscriber-worker.js', import.meta.url), { workerData: { endpoint, devices } });
+  const worker = new Worker(new URL('./subscriber-worker.js', import.meta.url), { workerData: { endpoint, devices, persistent } });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     worker.once('error', reject);
     worker.on('message', (message: Float64Array | 'ready') => {
-      if (message === 'ready') return resolve({ close: () => worker.postMessage('close') });
+      if (message === 'ready') {
+        return resolve({
+          close: () => {
+            worker.postMessage('close');
+            return exited;
+          },
+        });
+      }
       // The worker stamps absolute time; the ledger counts from this thread's origin.
       for (let i = 0; i < message.length; i += 3) onDelivered(message[i]!, message[i + 1]!, message[i + 2]! - performance.timeOrigin);
     });

@@ -32,7 +32,7 @@ export interface Target {
 }
 
 export type Task =
-  | { scenario: 'saturation'; target: Target; devices: number; window: number; durationMs: number; drainMs: number }
+  | { scenario: 'saturation'; target: Target; devices: number; window: number; durationMs: number; drainMs: number; persistentSubscriber?: boolean }
   | { scenario: 'fixed-rate'; target: Target; devices: number; rate: number; durationMs: number; drainMs: number }
   | { scenario: 'memory'; target: Target; levels: number[] }
   | { scenario: 'commands'; target: Target; devices: number; rate: number; durationMs: number; backend: MqttEndpoint }

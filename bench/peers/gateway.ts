@@ -20,7 +20,7 @@ const BACKEND: Required<Omit<MqttEndpoint, 'url'>> = { username: 'bench', passwo
 export const SATURATION_LIMITS = { WMG_LIMITS_MESSAGES_PER_SEC: '100000', WMG_LIMITS_BURST: '1000' };
 
 function envFor(scenario: ScenarioName): Record<string, string> {
-  return { WMG_LOG_LEVEL: 'error', ...(scenario === 'saturation' ? SATURATION_LIMITS : {}) };
+  return { WMG_LOG_LEVEL: 'error', ...(scenario === 'saturation' || scenario === 'saturation-durable' ? SATURATION_LIMITS : {}) };
 }
 
 /**
@@ -61,7 +61,7 @@ export function gatewayPeer(offload = false, quick = false): Peer & { cleanup():
     name: offload ? 'ours-offload' : 'ours',
     label: offload ? 'ws-mqtt-gateway, --tls-offload (TLS at a proxy)' : 'ws-mqtt-gateway (this repo), WSS/TLS',
     transport: offload ? 'ws' : 'WSS (TLS)',
-    scenarios: offload ? (quick ? ['memory'] : ['saturation', 'fixed-rate', 'memory']) : ['saturation', 'fixed-rate', 'memory', 'commands', 'storm'],
+    scenarios: offload ? (quick ? ['memory'] : ['saturation', 'fixed-rate', 'memory']) : ['saturation', 'saturation-durable', 'fixed-rate', 'memory', 'commands', 'storm'],
     unavailable: () => undefined,
     async start({ devices, scenario }) {
       const bench = await provision(devices);

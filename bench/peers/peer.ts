@@ -1,6 +1,7 @@
 import type { MqttEndpoint, Target } from '../load/task.js';
 
-export type ScenarioName = 'saturation' | 'fixed-rate' | 'memory' | 'commands' | 'storm';
+/** saturation-durable: the saturation load with the subscriber as a persistent (clean: false) session. */
+export type ScenarioName = 'saturation' | 'saturation-durable' | 'fixed-rate' | 'memory' | 'commands' | 'storm';
 
 export interface StartOptions {
   /** Devices the scenario will connect (ours provisions tokens for them). */

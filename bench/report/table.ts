@@ -40,6 +40,18 @@ export function formatReport(report: BenchReport): string {
     );
   }
 
+  const durable = Object.entries(r['saturation-durable'] ?? {}).filter(([, o]) => 'result' in o);
+  if (durable.length > 0) {
+    out.push('', 'Saturation with one persistent (clean: false) QoS 1 subscriber, every reading queued in the store before the ack (saturation-durable):', '');
+    out.push('| system | delivered msg/s | sent / acked / delivered | lost (acked, never delivered) | server CPU µs per delivered message (the whole scenario, start-up included) | p50 / p99 ms |', '|---|---|---|---|---|---|');
+    for (const [name, outcome] of durable) {
+      const { result, cpu } = outcome as { result: SaturationResult; cpu: { serverSeconds: number } };
+      const label = report.peers.find((p) => p.name === name)?.label ?? name;
+      const perMessage = result.delivered > 0 ? Math.round((cpu.serverSeconds * 1e6) / result.delivered) : '—';
+      out.push(`| ${label} | ${fmt(result.deliveredPerSec)} | ${fmt(result.sent)} / ${fmt(result.acked)} / ${fmt(result.delivered)} | ${fmt(result.lost)} | ${perMessage} | ${result.latencyMs.p50} / ${result.latencyMs.p99} |`);
+    }
+  }
+
   const memory = Object.entries(r.memory ?? {}).filter(([, o]) => 'result' in o);
   if (memory.length > 0) {
     out.push('', 'Memory growth (server RSS, idle connections; KiB per connection above the empty server):', '');

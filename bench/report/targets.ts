@@ -15,6 +15,7 @@ function ok<T>(outcome: Outcome | undefined): T | undefined {
 /** The issue's targets for our gateway, checked against this run (null = not measured). */
 export function checkTargets(results: Results): TargetCheck[] {
   const sat = ok<SaturationResult>(results.saturation?.ours);
+  const durable = ok<SaturationResult>(results['saturation-durable']?.ours);
   const fixed = ok<FixedRateResult>(results['fixed-rate']?.ours);
   const mem = ok<MemoryResult>(results.memory?.ours);
   const cmd = ok<CommandsResult>(results.commands?.ours);
@@ -28,6 +29,12 @@ export function checkTargets(results: Results): TargetCheck[] {
       target: '>= 40000 delivered msg/s, 0 lost',
       measured: sat ? `${sat.deliveredPerSec} msg/s, ${sat.lost} lost` : 'not run',
       met: sat ? sat.deliveredPerSec >= 40_000 && sat.lost === 0 : null,
+    },
+    {
+      name: 'saturation-durable',
+      target: '>= 25000 delivered msg/s to a persistent QoS 1 session, 0 lost',
+      measured: durable ? `${durable.deliveredPerSec} msg/s, ${durable.lost} lost` : 'not run',
+      met: durable ? durable.deliveredPerSec >= 25_000 && durable.lost === 0 : null,
     },
     {
       name: 'fixed-rate',

@@ -10,6 +10,7 @@ import { mayPublish, maySubscribe } from './authorize.js';
 import { keepRetainedInOrder } from './retained-order.js';
 import { createLoginCheck, type LoginLimits } from './check-login.js';
 import { addressKey } from './login-failures.js';
+import type { SqlitePersistence } from './persistence/sqlite-persistence.js';
 
 export interface EmbeddedBrokerOptions {
   host: string;
@@ -29,6 +30,8 @@ export interface EmbeddedBrokerOptions {
    */
   onAuthorizedPublish(topic: string, payload: Buffer): void;
   counters: Counters;
+  /** Where aedes keeps sessions, queues, retained messages and wills (persistence/sqlite-persistence.ts). */
+  persistence: SqlitePersistence;
   log: Logger;
 }
 
@@ -60,6 +63,7 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
   const sessions = new Map<string, Set<Client>>();
 
   const aedes = await Aedes.createBroker({
+    persistence: options.persistence,
     // Backend tools (Node-RED, MQTT Explorer) use client ids longer than the 3.1.1 minimum of 23.
     maxClientsIdLength: 256,
     // Past `concurrency` deliveries in progress, mqemitter queues publishes in an array it
@@ -180,6 +184,7 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
       const stopped = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await stopped;
+      await options.persistence.destroy();
     },
   };
 }

@@ -1,0 +1,491 @@
+import { createRequire } from 'node:module';
+import { Readable } from 'node:stream';
+import type { Logger } from '../../log.js';
+import { storeUnavailable, type Store } from '../../store/open-store.js';
+import { prepareBrokerStatements, type BrokerStatements } from './broker-statements.js';
+import { GroupCommit } from './group-commit.js';
+import { SessionQueue } from './session-queue.js';
+import { packetOf, packetRow, type BrokerPacket } from './stored-packet.js';
+import { loadBrokerState } from './load-state.js';
+import { QueueFullLog } from './queue-full-log.js';
+
+// CommonJS, no type declarations: the same packet class and subscription trie as
+// aedes-persistence's memory store, so topic matching and packet shape are aedes' own.
+const require = createRequire(import.meta.url);
+const Packet = require('aedes-packet') as new (original: BrokerPacket, broker?: unknown) => BrokerPacket;
+const QlobberSub = require('qlobber/aedes/qlobber-sub') as new (options: object) => SubscriptionTrie;
+const { QlobberTrue } = require('qlobber') as { QlobberTrue: new (options: object) => { add(topic: string): void; test(topic: string): boolean } };
+
+const TOPIC_RULES = { wildcard_one: '+', wildcard_some: '#', separator: '/' };
+const LONGEST_SWEEP_MS = 60_000;
+// No MQTT client id can contain NUL [MQTT-1.5.3-2]: this row never collides with a session.
+const WRITE_CHECK = '\u0000write-check';
+
+interface SubscriptionTrie {
+  subscriptionsCount: number;
+  add(topic: string, sub: object): void;
+  remove(topic: string, sub: object): void;
+  match(topic: string): Subscription[];
+}
+
+export interface SubscriptionOptions {
+  qos: number;
+  rh?: number;
+  rap?: boolean;
+  nl?: boolean;
+  subscriptionIdentifier?: number;
+}
+export interface Subscription extends SubscriptionOptions {
+  clientId: string;
+  topic: string;
+}
+interface ClientRef {
+  id: string;
+}
+interface BrokerRef {
+  id: string;
+  clients?: Record<string, unknown>;
+}
+
+export interface PersistenceOptions {
+  /** mqtt.maxSessionQueue: past it a session's oldest queued packet is dropped. */
+  maxSessionQueue: number;
+  /** mqtt.sessionExpiryMs: a persistent session offline this long is dropped. */
+  sessionExpiryMs: number;
+  log: Logger;
+}
+
+/** On /healthz as `mqttSessions`. */
+export interface PersistenceStats {
+  /** Persistent sessions the store holds, online or not. */
+  persistent: number;
+  /** Messages queued across them (offline, or sent and not yet acknowledged). */
+  queued: number;
+  /** Packets dropped by mqtt.maxSessionQueue since start. */
+  dropped: number;
+}
+
+/**
+ * aedes' persistence on the gateway's SQLite store. Reads are served from memory;
+ * every change is written through to SQLite in the transaction of its event-loop turn
+ * (group-commit.ts), and a change aedes waits for (a queued packet, a retained message,
+ * a subscription, a will) resolves only once it is committed. At start the whole state
+ * is loaded back (load-state.ts). Passes aedes-persistence's abstract suite
+ * (test/broker-persistence-abstract.test.ts).
+ */
+export class SqlitePersistence {
+  readonly #store: Store;
+  readonly #options: PersistenceOptions;
+  readonly #group: GroupCommit;
+  readonly #queueFull: QueueFullLog;
+  readonly #sql: BrokerStatements;
+  #broker: BrokerRef | undefined;
+  readonly #subscriptions = new Map<string, Map<string, SubscriptionOptions>>();
+  readonly #trie = new QlobberSub(TOPIC_RULES);
+  readonly #queues = new Map<string, SessionQueue>();
+  readonly #retained = new Map<string, BrokerPacket>();
+  readonly #wills = new Map<string, BrokerPacket>();
+  readonly #incoming = new Map<string, Map<number, BrokerPacket>>();
+  readonly #lastSeen = new Map<string, number>();
+  #seq = 0;
+  #deletes: number[] | undefined;
+  #dropped = 0;
+  #sweep: NodeJS.Timeout | undefined;
+
+  constructor(store: Store, options: PersistenceOptions) {
+    this.#store = store;
+    this.#options = options;
+    this.#group = new GroupCommit(store, options.log);
+    this.#queueFull = new QueueFullLog(options.log, options.maxSessionQueue);
+    this.#sql = prepareBrokerStatements(store);
+  }
+
+  get broker(): BrokerRef | undefined {
+    return this.#broker;
+  }
+
+  stats(): PersistenceStats {
+    let queued = 0;
+    for (const queue of this.#queues.values()) queued += queue.size;
+    return { persistent: this.#lastSeen.size, queued, dropped: this.#dropped };
+  }
+
+  // aedes checks that this is an async function.
+  async setup(broker: BrokerRef): Promise<void> {
+    this.#broker = broker;
+    const state = loadBrokerState(this.#store);
+    for (const [clientId, subs] of state.subscriptions) this.#addSubscriptions(clientId, subs);
+    for (const [clientId, rows] of state.outgoing) {
+      const queue = this.#queueOf(clientId);
+      for (const { seq, row } of rows) {
+        // A queued PUBREL (QoS 2, after PUBREC) is kept as stored: aedes-packet would drop its messageId.
+        const packet = packetOf(row);
+        queue.push(seq, packet.cmd === 'publish' ? new Packet(packet) : packet);
+      }
+    }
+    for (const [topic, row] of state.retained) this.#retained.set(topic, packetOf(row));
+    for (const [clientId, row] of state.wills) this.#wills.set(clientId, packetOf(row));
+    for (const { clientId, messageId, row } of state.incoming) this.#incomingOf(clientId).set(messageId, packetOf(row));
+    for (const [clientId, at] of state.sessions) this.#lastSeen.set(clientId, at);
+    this.#seq = state.lastSeq;
+    try {
+      // Sessions that expired while the gateway was down go before anyone can connect.
+      // Then a write: a full disk or a lock held elsewhere fails the start here, not
+      // the first device's ack.
+      this.#sweepSessions();
+      this.#group.flush();
+      this.#store.transaction(() => {
+        this.#sql.touchSession.run(WRITE_CHECK, 0);
+        this.#sql.deleteSession.run(WRITE_CHECK);
+      })();
+    } catch (err) {
+      throw storeUnavailable(this.#store.name, err);
+    }
+    const every = Math.min(Math.max(Math.floor(this.#options.sessionExpiryMs / 4), 50), LONGEST_SWEEP_MS);
+    this.#sweep = setInterval(() => this.#sweepSessions(), every);
+    this.#sweep.unref();
+  }
+
+  // --- retained --------------------------------------------------------------
+
+  /**
+   * Not awaited here: aedes calls outgoingEnqueueCombi next for every QoS > 0 publish,
+   * and that waits for this turn's commit (a QoS 0 retained publish is not acked to anyone).
+   */
+  async storeRetained(original: BrokerPacket): Promise<void> {
+    const packet = { ...original };
+    const topic = packet.topic!;
+    if (!packet.payload || packet.payload.length === 0) {
+      this.#retained.delete(topic);
+      void this.#group.add(() => this.#sql.deleteRetained.run(topic));
+      return;
+    }
+    this.#retained.set(topic, packet);
+    const row = packetRow(packet);
+    void this.#group.add(() => this.#sql.putRetained.run(topic, row.meta, row.payload));
+  }
+
+  createRetainedStream(pattern: string): Readable {
+    return this.createRetainedStreamCombi([pattern]);
+  }
+
+  createRetainedStreamCombi(patterns: string[]): Readable {
+    const matched: BrokerPacket[] = [];
+    for (const pattern of patterns) {
+      const matcher = new QlobberTrue(TOPIC_RULES);
+      matcher.add(pattern);
+      for (const [topic, packet] of this.#retained) if (matcher.test(topic)) matched.push(packet);
+    }
+    return Readable.from(matched);
+  }
+
+  // --- subscriptions -----------------------------------------------------------
+
+  addSubscriptions(client: ClientRef, subs: Array<SubscriptionOptions & { topic: string }>): Promise<void> {
+    const added = this.#addSubscriptions(client.id, subs);
+    const now = Date.now();
+    this.#lastSeen.set(client.id, now);
+    return this.#group.add(() => {
+      for (const [topic, options] of added) this.#sql.putSubscription.run(client.id, topic, JSON.stringify(options));
+      this.#sql.touchSession.run(client.id, now);
+    });
+  }
+
+  #addSubscriptions(clientId: string, subs: Array<SubscriptionOptions & { topic: string }>): Array<[string, SubscriptionOptions]> {
+    let stored = this.#subscriptions.get(clientId);
+    if (!stored) this.#subscriptions.set(clientId, (stored = new Map()));
+    const added: Array<[string, SubscriptionOptions]> = [];
+    for (const sub of subs) {
+      const options: SubscriptionOptions = { qos: sub.qos, rh: sub.rh, rap: sub.rap, nl: sub.nl };
+      if (sub.subscriptionIdentifier !== undefined) options.subscriptionIdentifier = sub.subscriptionIdentifier;
+      // Only QoS > 0 subscriptions queue anything, so only they are matched by topic.
+      if (sub.qos > 0) this.#trie.add(sub.topic, { clientId, topic: sub.topic, qos: sub.qos, rh: sub.rh, rap: sub.rap, nl: sub.nl });
+      else if ((stored.get(sub.topic)?.qos ?? 0) > 0) this.#trie.remove(sub.topic, { clientId, topic: sub.topic });
+      stored.set(sub.topic, options);
+      added.push([sub.topic, options]);
+    }
+    return added;
+  }
+
+  removeSubscriptions(client: ClientRef, topics: string[]): Promise<void> {
+    const stored = this.#subscriptions.get(client.id);
+    if (stored) {
+      for (const topic of topics) {
+        const sub = stored.get(topic);
+        if (!sub) continue;
+        if (sub.qos > 0) this.#trie.remove(topic, { clientId: client.id, topic });
+        stored.delete(topic);
+      }
+      if (stored.size === 0) this.#subscriptions.delete(client.id);
+    }
+    return this.#group.add(() => {
+      for (const topic of topics) this.#sql.deleteSubscription.run(client.id, topic);
+    });
+  }
+
+  async subscriptionsByClient(client: ClientRef): Promise<Array<SubscriptionOptions & { topic: string }>> {
+    const subs: Array<SubscriptionOptions & { topic: string }> = [];
+    for (const [topic, options] of this.#subscriptions.get(client.id) ?? []) subs.push({ topic, ...options });
+    return subs;
+  }
+
+  async subscriptionsByTopic(topic: string): Promise<Subscription[]> {
+    return this.#trie.match(topic);
+  }
+
+  async countOffline(): Promise<{ subsCount: number; clientsCount: number }> {
+    return { subsCount: this.#trie.subscriptionsCount, clientsCount: this.#subscriptions.size };
+  }
+
+  getClientList(topic: string): Readable {
+    const clients: string[] = [];
+    for (const [clientId, subs] of this.#subscriptions) if (subs.has(topic)) clients.push(clientId);
+    return Readable.from(clients);
+  }
+
+  /** A clean-session CONNECT: the session and everything queued for it end [MQTT-3.1.2-6]. */
+  cleanSubscriptions(client: ClientRef): Promise<void> {
+    if (!this.#knows(client.id)) return Promise.resolve();
+    const seqs = this.#dropSession(client.id);
+    return this.#group.add(() => this.#deleteSessionRows(client.id, seqs));
+  }
+
+  // --- outgoing queues ---------------------------------------------------------
+
+  outgoingEnqueue(sub: { clientId: string }, packet: BrokerPacket): Promise<void> {
+    return this.outgoingEnqueueCombi([sub], packet);
+  }
+
+  /**
+   * The hot path: aedes calls it for every QoS > 0 publish, with the persistent sessions
+   * it matches (often none), and delivers the publish once it resolves.
+   *
+   * It resolves once this turn's transaction is committed, whenever the turn has written
+   * anything (this publish's queue rows, its retained copy, or another publish's): so the
+   * ack waits for the disk, and publishes keep the order aedes numbered them in
+   * (brokerCounter). That order matters: each aedes client drops a packet whose
+   * brokerCounter is lower than one it already forwarded (lib/client.js dedupe), so a
+   * retained publish held back by its commit while a later one went out would be lost
+   * for every subscriber.
+   */
+  outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: BrokerPacket): Promise<void> {
+    if (subs.length > 0) this.#enqueue(subs, packet);
+    return this.#group.whenCommitted(packet.brokerCounter ?? 0);
+  }
+
+  #enqueue(subs: Array<{ clientId: string }>, packet: BrokerPacket): void {
+    const row = packetRow(packet);
+    const rows: Array<[number, string]> = [];
+    for (const sub of subs) {
+      const queue = this.#queueOf(sub.clientId);
+      if (queue.size >= this.#options.maxSessionQueue) this.#dropOldest(sub.clientId, queue);
+      const seq = ++this.#seq;
+      queue.push(seq, new Packet(packet));
+      rows.push([seq, sub.clientId]);
+    }
+    void this.#group.add(
+      () => {
+        for (const [seq, clientId] of rows) this.#sql.insertOutgoing.run(seq, clientId, row.meta, row.payload);
+      },
+      {
+        // Not queued after all: the device gets no ack and resends, which would queue it twice.
+        undo: () => {
+          for (const [seq, clientId] of rows) this.#queues.get(clientId)?.remove(seq);
+        },
+      },
+    );
+  }
+
+  async outgoingUpdate(client: ClientRef, packet: BrokerPacket): Promise<void> {
+    const updated = this.#queues.get(client.id)?.update(packet);
+    if (!updated) throw new Error('no such packet');
+    // A new messageId is not written: after a restart aedes sends every queued packet
+    // again with a fresh one. A replacement (PUBREL for a QoS 2 packet) is state.
+    if (updated.replaced) {
+      const row = packetRow(packet, true);
+      await this.#group.add(() => this.#sql.updateOutgoing.run(row.meta, row.payload, updated.seq));
+    }
+  }
+
+  async outgoingClearMessageId(client: ClientRef, packet: { messageId?: number }): Promise<BrokerPacket | undefined> {
+    if (packet.messageId === undefined) return undefined;
+    const cleared = this.#queues.get(client.id)?.clear(packet.messageId);
+    if (!cleared) return undefined;
+    this.#deleteRows(cleared.seq);
+    return cleared.packet;
+  }
+
+  outgoingStream(client: ClientRef): Readable {
+    return Readable.from(this.#queues.get(client.id)?.packets() ?? []);
+  }
+
+  /**
+   * Deletes queued rows at the end of this turn. PUBACKs (and drops) come mostly in seq
+   * order, so the turn's seqs collapse into a few runs: one DELETE per run instead of one
+   * per packet. Not awaited: a delete that is lost sends the packet once more (QoS 1 allows it).
+   * Last in the transaction: the bound can drop a packet queued earlier in the same turn.
+   */
+  #deleteRows(seq: number): void {
+    if (!this.#deletes) {
+      const forget = (): void => {
+        this.#deletes = undefined;
+      };
+      void this.#group.add(
+        () => {
+          const seqs = this.#deletes!.sort((a, b) => a - b);
+          forget();
+          for (const [first, last] of runsOf(seqs)) this.#sql.deleteOutgoing.run(first, last);
+        },
+        { last: true, undo: forget },
+      );
+      this.#deletes = [];
+    }
+    this.#deletes.push(seq);
+  }
+
+  #queueOf(clientId: string): SessionQueue {
+    let queue = this.#queues.get(clientId);
+    if (!queue) this.#queues.set(clientId, (queue = new SessionQueue()));
+    return queue;
+  }
+
+  #dropOldest(clientId: string, queue: SessionQueue): void {
+    const seq = queue.oldest()!;
+    queue.remove(seq);
+    this.#deleteRows(seq);
+    this.#dropped++;
+    this.#queueFull.dropped(clientId, this.#dropped);
+  }
+
+  // --- inbound QoS 2 -----------------------------------------------------------
+
+  incomingStorePacket(client: ClientRef, original: BrokerPacket): Promise<void> {
+    const packet = new Packet(original);
+    packet.messageId = original.messageId;
+    this.#incomingOf(client.id).set(packet.messageId!, packet);
+    const row = packetRow(packet, true);
+    return this.#group.add(() => this.#sql.putIncoming.run(client.id, packet.messageId, row.meta, row.payload));
+  }
+
+  async incomingGetPacket(client: ClientRef, packet: { messageId?: number }): Promise<BrokerPacket> {
+    const stored = this.#incoming.get(client.id)?.get(packet.messageId!);
+    if (!stored) throw new Error('no such packet');
+    return stored;
+  }
+
+  incomingDelPacket(client: ClientRef, packet: { messageId?: number }): Promise<void> {
+    const store = this.#incoming.get(client.id);
+    if (!store?.delete(packet.messageId!)) return Promise.reject(new Error('no such packet'));
+    return this.#group.add(() => this.#sql.deleteIncoming.run(client.id, packet.messageId));
+  }
+
+  cleanIncoming(client: ClientRef): Promise<void> {
+    if (!this.#incoming.delete(client.id)) return Promise.resolve();
+    return this.#group.add(() => this.#sql.deleteIncomingOf.run(client.id));
+  }
+
+  #incomingOf(clientId: string): Map<number, BrokerPacket> {
+    let store = this.#incoming.get(clientId);
+    if (!store) this.#incoming.set(clientId, (store = new Map()));
+    return store;
+  }
+
+  // --- wills -------------------------------------------------------------------
+
+  putWill(client: ClientRef, packet: BrokerPacket): Promise<void> {
+    packet.brokerId = this.#broker!.id;
+    packet.clientId = client.id;
+    this.#wills.set(client.id, packet);
+    const row = packetRow(packet, true);
+    return this.#group.add(() => this.#sql.putWill.run(client.id, row.meta, row.payload));
+  }
+
+  async getWill(client: ClientRef): Promise<BrokerPacket | undefined> {
+    return this.#wills.get(client.id);
+  }
+
+  async delWill(client: ClientRef): Promise<BrokerPacket | undefined> {
+    const will = this.#wills.get(client.id);
+    if (!will) return undefined;
+    this.#wills.delete(client.id);
+    await this.#group.add(() => this.#sql.deleteWill.run(client.id));
+    return will;
+  }
+
+  /** Wills of clients whose broker is not alive; after a restart that is every stored will. */
+  streamWill(brokers: Record<string, unknown> = {}): Readable {
+    return Readable.from([...this.#wills.values()].filter((will) => !brokers[will.brokerId!]));
+  }
+
+  // --- session expiry ----------------------------------------------------------
+
+  /** Keeps connected sessions' last_seen fresh and drops sessions offline past mqtt.sessionExpiryMs. */
+  #sweepSessions(): void {
+    const now = Date.now();
+    const clients = this.#broker?.clients ?? {};
+    const known = new Set([...this.#subscriptions.keys(), ...this.#queues.keys(), ...this.#lastSeen.keys()]);
+    const touched: string[] = [];
+    const expired: Array<[string, number[]]> = [];
+    for (const clientId of known) {
+      const lastSeen = this.#lastSeen.get(clientId);
+      if (clients[clientId] || lastSeen === undefined) {
+        this.#lastSeen.set(clientId, now);
+        touched.push(clientId);
+      } else if (now - lastSeen > this.#options.sessionExpiryMs) {
+        const queued = this.#queues.get(clientId)?.size ?? 0;
+        this.#options.log.info('persistent session expired; dropping it', { code: 'session_expired', clientId, idleMs: now - lastSeen, queued });
+        expired.push([clientId, this.#dropSession(clientId)]);
+      }
+    }
+    if (touched.length === 0 && expired.length === 0) return;
+    void this.#group.add(() => {
+      for (const clientId of touched) this.#sql.touchSession.run(clientId, now);
+      for (const [clientId, seqs] of expired) this.#deleteSessionRows(clientId, seqs);
+    });
+  }
+
+  #knows(clientId: string): boolean {
+    return this.#subscriptions.has(clientId) || this.#queues.has(clientId) || this.#incoming.has(clientId) || this.#lastSeen.has(clientId);
+  }
+
+  /** Forgets a session in memory; returns the seqs of its queued rows, for #deleteSessionRows. */
+  #dropSession(clientId: string): number[] {
+    const seqs = this.#queues.get(clientId)?.seqs() ?? [];
+    for (const [topic, sub] of this.#subscriptions.get(clientId) ?? []) {
+      if (sub.qos > 0) this.#trie.remove(topic, { clientId, topic });
+    }
+    this.#subscriptions.delete(clientId);
+    this.#queues.delete(clientId);
+    this.#incoming.delete(clientId);
+    this.#lastSeen.delete(clientId);
+    this.#queueFull.forget(clientId);
+    return seqs;
+  }
+
+  // Queued rows go by seq (the primary key): broker_outgoing has no index on client_id,
+  // which would cost every enqueue an index write.
+  #deleteSessionRows(clientId: string, seqs: number[]): void {
+    this.#sql.deleteSubscriptionsOf.run(clientId);
+    for (const [first, last] of runsOf(seqs)) this.#sql.deleteOutgoing.run(first, last);
+    this.#sql.deleteIncomingOf.run(clientId);
+    this.#sql.deleteSession.run(clientId);
+  }
+
+  /** Commits what is queued and stops the sweep; the store itself belongs to the gateway. */
+  async destroy(): Promise<void> {
+    clearInterval(this.#sweep);
+    if (this.#store.open) this.#group.flush();
+  }
+}
+
+
+/** Sorted seqs as [first, last] runs of consecutive numbers. */
+function runsOf(seqs: readonly number[]): Array<[number, number]> {
+  const runs: Array<[number, number]> = [];
+  for (const seq of seqs) {
+    const run = runs[runs.length - 1];
+    if (run && seq === run[1] + 1) run[1] = seq;
+    else runs.push([seq, seq]);
+  }
+  return runs;
+}
