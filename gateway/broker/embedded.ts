@@ -7,7 +7,6 @@ import type { Logger } from '../log.js';
 import type { BackendUser, UserRegistry } from '../registry/users.js';
 import { listen } from '../listen.js';
 import { mayPublish, maySubscribe } from './authorize.js';
-import { keepRetainedInOrder } from './retained-order.js';
 import { createLoginCheck, type LoginLimits } from './check-login.js';
 import { addressKey } from './login-failures.js';
 import type { SqlitePersistence } from './persistence/sqlite-persistence.js';
@@ -128,7 +127,6 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
     },
   });
 
-  keepRetainedInOrder(aedes);
   aedes.on('clientReady', (client) => {
     const name = userOf.get(client)?.name;
     if (!name) return;

@@ -8,7 +8,6 @@ import { provision, startTestGateway, type TestGateway } from '../helpers/gatewa
 import { checkPublications, duePublications, type DeviceTopics, type Due, type Validators } from './check-publications.js';
 import { matchReplies, type Outcome, type SentFrame } from './check-replies.js';
 import { FrameOracle } from './expect-reply.js';
-import { knownBugs, type KnownBugs, type Tolerated } from './known-bugs.js';
 import type { FramePlan, ModelSpec } from './frame-plans.js';
 import { renderFrame } from './render-frame.js';
 import { validValues } from './schema-arbitrary.js';
@@ -54,8 +53,6 @@ export interface FuzzStats {
   replies: Record<string, number>;
   /** Error replies that carried no id (the frame had no usable one). */
   withoutId: number;
-  /** Checks relaxed for a known, unfixed gateway bug (test/fuzz/known-bugs.ts), by bug. */
-  tolerated: Tolerated;
 }
 
 /** A batch's report; any other error out of runBatch is a bug in the fuzz harness itself. */
@@ -74,9 +71,8 @@ export function shippedModels(): ModelSpec[] {
  * frames through it and reports every broken invariant of the batch at once.
  */
 export class FuzzSession {
-  readonly stats: FuzzStats = { frames: 0, batches: 0, bytes: 0, largestFrame: 0, binary: 0, replies: {}, withoutId: 0, tolerated: { reorderedRetained: 0 } };
+  readonly stats: FuzzStats = { frames: 0, batches: 0, bytes: 0, largestFrame: 0, binary: 0, replies: {}, withoutId: 0 };
   readonly models: ModelSpec[];
-  readonly bugs: KnownBugs = knownBugs();
   readonly #oracle: FrameOracle;
   readonly #devices = new Map<string, FuzzDevice>();
   /** Errors the gateway logged and exceptions nobody caught: each one breaks the batch it happened in. */
@@ -180,7 +176,7 @@ export class FuzzSession {
     );
     const due = new Map([...outcomes].map(([model, list]) => [model, duePublications(list)]));
     const got = await this.#publications(due, violations);
-    for (const [model, list] of due) checkPublications(list, got.get(model)!, this.#devices.get(model)!.validators, { known: this.bugs, tolerated: this.stats.tolerated }, violations);
+    for (const [model, list] of due) checkPublications(list, got.get(model)!, this.#devices.get(model)!.validators, violations);
     for (const model of sent.keys()) {
       const device = this.#devices.get(model)!;
       if (device.conn.ws.readyState !== WebSocket.OPEN) violations.push(`the ${model} device's connection is no longer open after batch ${batch}`);
