@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { connect, createSecureContext, type TLSSocket } from 'node:tls';
 import type { BenchDevice, Target } from './task.js';
+import { serverFrame } from './server-frame.js';
 
 const UNCHECKED = createSecureContext({});
 const CLOSE = 0x8;
@@ -71,20 +72,3 @@ export function welcomeDevice(target: Target, device: BenchDevice): Promise<TLSS
   });
 }
 
-/** The first complete frame in `data` (server frames are unmasked), or undefined if it has not all arrived. */
-function serverFrame(data: Buffer): { opcode: number; payload: Buffer } | undefined {
-  if (data.length < 2) return undefined;
-  let length = data[1]! & 0x7f;
-  let offset = 2;
-  if (length === 126) {
-    if (data.length < 4) return undefined;
-    length = data.readUInt16BE(2);
-    offset = 4;
-  } else if (length === 127) {
-    if (data.length < 10) return undefined;
-    length = Number(data.readBigUInt64BE(2));
-    offset = 10;
-  }
-  if (data.length < offset + length) return undefined;
-  return { opcode: data[0]! & 0x0f, payload: data.subarray(offset, offset + length) };
-}

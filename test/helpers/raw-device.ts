@@ -3,6 +3,7 @@ import { connect, type TLSSocket } from 'node:tls';
 import { Arrivals } from './arrivals.js';
 import type { Frame } from './device.js';
 import type { TestGateway } from './gateway.js';
+import { serverFrame } from '../../bench/load/server-frame.js';
 
 const TEXT = 0x1;
 const CLOSE = 0x8;
@@ -133,20 +134,3 @@ function clientFrame(opcode: number, payload: Buffer): Buffer {
   return Buffer.concat([header, mask, masked]);
 }
 
-/** The first complete frame in `data` (server frames are unmasked and, here, never fragmented). */
-function serverFrame(data: Buffer): { opcode: number; payload: Buffer; size: number } | undefined {
-  if (data.length < 2) return undefined;
-  let length = data[1]! & 0x7f;
-  let offset = 2;
-  if (length === 126) {
-    if (data.length < 4) return undefined;
-    length = data.readUInt16BE(2);
-    offset = 4;
-  } else if (length === 127) {
-    if (data.length < 10) return undefined;
-    length = Number(data.readBigUInt64BE(2));
-    offset = 10;
-  }
-  if (data.length < offset + length) return undefined;
-  return { opcode: data[0]! & 0x0f, payload: data.subarray(offset, offset + length), size: offset + length };
-}
