@@ -25,6 +25,8 @@ import { Closers } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
 import { loadModels, SHIPPED_MODELS_DIR } from './models/load-models.js';
 import { DeviceRegistry } from './registry/devices.js';
+import { SqliteDeviceRows } from './registry/sqlite-device-rows.js';
+import { SqliteUserRows } from './registry/sqlite-user-rows.js';
 import { enforceRegistryChange } from './registry/enforce-changes.js';
 import { UserRegistry } from './registry/users.js';
 import { watchRegistryChanges } from './registry/watch-changes.js';
@@ -66,14 +68,14 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     const checkpointer = startCheckpointer(store, log);
     closers.add(() => checkpointer.stop());
     const modelNames = models.map((m) => m.name);
-    const registry = new DeviceRegistry(store, modelNames);
+    const registry = new DeviceRegistry(new SqliteDeviceRows(store), modelNames);
     let verifyJwt: VerifyJwt | undefined;
     if (config.auth.jwt) {
       const keys = loadIssuerKeys(config.auth.jwt, { timeoutMs: config.auth.timeoutMs, log });
       closers.add(() => keys.close());
       verifyJwt = jwtVerifier(config.auth.jwt, keys.key, { registry, models: modelNames });
     }
-    const users = new UserRegistry(store);
+    const users = new UserRegistry(new SqliteUserRows(store));
     const topics = topicsFor(config.mqtt.topicRoot);
     const counters = new Counters();
 
@@ -91,7 +93,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       onAuthorizedPublish(topic, payload) {
         const device = topics.commandTarget(topic);
         // Only called once the broker listens, after everything below is wired.
-        if (device !== undefined) onBackendCommand(commandContext, device, payload);
+        return device === undefined ? Promise.resolve() : onBackendCommand(commandContext, device, payload);
       },
       counters,
       log,
@@ -105,7 +107,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     });
     const delivery = new CommandDelivery(
       new SqliteCommandQueue(store),
-      { find: (device) => sessions.newest(device) },
+      { find: async (device) => sessions.newest(device) },
       (event) => void events.publish(event.device, topics.commandStatus(event.device, event.id), event),
       { ...config.commands, dedupWindowMs: config.commands.maxTtlMs },
       log,

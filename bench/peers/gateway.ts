@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SHIPPED_MODELS_DIR, listModelNames } from '../../gateway/models/load-models.js';
 import { DeviceRegistry } from '../../gateway/registry/devices.js';
+import { SqliteDeviceRows } from '../../gateway/registry/sqlite-device-rows.js';
+import { SqliteUserRows } from '../../gateway/registry/sqlite-user-rows.js';
 import { UserRegistry } from '../../gateway/registry/users.js';
 import { openStore } from '../../gateway/store/open-store.js';
 import { DEV_CERT_FILE } from '../../gateway/tls/load-certificate.js';
@@ -38,19 +40,20 @@ export function gatewayPeer(offload = false, quick = false): Peer & { cleanup():
     if (provisioned.length >= count) return provisioned.slice(0, count);
     const store = openStore(dataDir);
     try {
-      const registry = new DeviceRegistry(store, listModelNames(SHIPPED_MODELS_DIR));
+      const registry = new DeviceRegistry(new SqliteDeviceRows(store), listModelNames(SHIPPED_MODELS_DIR));
       if (provisioned.length === 0) {
-        const user = await new UserRegistry(store).add(BACKEND.username, BACKEND.password, ['devices/+/commands'], ['devices/#']);
+        const user = await new UserRegistry(new SqliteUserRows(store)).add(BACKEND.username, BACKEND.password, ['devices/+/commands'], ['devices/#']);
         if (!user.ok) throw new Error(`bench user: ${user.error.code}`);
       }
       const more = deviceIds(count).slice(provisioned.length);
-      store.transaction(() => {
-        for (const { id } of more) {
-          const issued = registry.add(id, 'env-sensor');
-          if (!issued.ok) throw new Error(`provision ${id}: ${issued.error.code}`);
-          provisioned.push({ id, token: issued.value.token });
-        }
-      })();
+      // One transaction for thousands of rows; the SQLite rows settle synchronously underneath.
+      store.exec('BEGIN');
+      for (const { id } of more) {
+        const issued = await registry.add(id, 'env-sensor');
+        if (!issued.ok) throw new Error(`provision ${id}: ${issued.error.code}`);
+        provisioned.push({ id, token: issued.value.token });
+      }
+      store.exec('COMMIT');
     } finally {
       store.close();
     }

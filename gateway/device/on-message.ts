@@ -70,10 +70,18 @@ function onCommandResult(ctx: MessageContext, conn: DeviceConnection, frame: obj
   if (!validators.result(frame)) {
     return refuse(ctx, conn, fail('invalid_command_result', pathErrors(validators.result.errors)).error, id);
   }
-  if (!delivery.onResult(conn.device, frame as CommandResult)) {
-    const unknown = [{ path: '/id', message: 'no delivered command with this id awaits a result' }];
-    return refuse(ctx, conn, fail('invalid_command_result', unknown).error, id);
-  }
+  delivery.onResult(conn.device, frame as CommandResult).then(
+    (matched) => {
+      if (matched) return;
+      const unknown = [{ path: '/id', message: 'no delivered command with this id awaits a result' }];
+      refuse(ctx, conn, fail('invalid_command_result', unknown).error, id);
+    },
+    (err: Error) => {
+      // The device resends an unanswered result; the command times out if it never lands.
+      ctx.log.error('command result not recorded', { code: 'store_unavailable', device: conn.device, id, error: err.message });
+      conn.sendError(fail('store_unavailable').error, id);
+    },
+  );
 }
 
 /**
