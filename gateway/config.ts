@@ -37,6 +37,8 @@ export interface GatewayConfig {
   };
   models: { dir?: string };
   commands: { defaultTtlMs: number; maxTtlMs: number; resultTimeoutMs: number; maxQueuePerDevice: number; startupReportDelayMs: number };
+  /** Set: several gateway nodes share one fleet through this Redis (docs/scale-out.md). */
+  cluster: { redis?: string };
 }
 
 /** auth.jwt: device JWTs checked against an issuer's keys, beside per-device tokens. */

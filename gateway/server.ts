@@ -1,16 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { createEmbeddedBroker } from './broker/embedded.js';
-import { SqlitePersistence } from './broker/persistence/sqlite-persistence.js';
+import { openClusterState } from './cluster/open-cluster-state.js';
+import { startClusterFleet } from './cluster/cluster-fleet.js';
 import { OrderedPublisher } from './broker/ordered-publisher.js';
 import { CommandDelivery } from './command/deliver.js';
 import { onBackendCommand } from './command/on-command.js';
-import { SqliteCommandQueue } from './command/queue.js';
 import { compileCommandValidators } from './command/validate-command.js';
 import type { GatewayConfig } from './config.js';
 import { Counters } from './counters.js';
 import { admitDevice } from './device/admission.js';
-import { correctPresence } from './device/correct-presence.js';
 import { DeviceBudgets } from './device/budgets.js';
 import { handshake } from './device/handshake.js';
 import { loadIssuerKeys } from './device/jwks.js';
@@ -19,20 +18,18 @@ import { startHeartbeat } from './device/heartbeat.js';
 import { startDeviceListener } from './device/listener.js';
 import type { MessageContext } from './device/on-message.js';
 import { DeviceSessions } from './device/sessions.js';
+import { localFleet, type Fleet } from './device/local-fleet.js';
+import type { Presence } from './device/presence.js';
 import { compileValidators } from './device/validate.js';
 import { startHealthEndpoint } from './http/health.js';
 import { Closers } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
 import { loadModels, SHIPPED_MODELS_DIR } from './models/load-models.js';
 import { DeviceRegistry } from './registry/devices.js';
-import { SqliteDeviceRows } from './registry/sqlite-device-rows.js';
-import { SqliteUserRows } from './registry/sqlite-user-rows.js';
 import { enforceRegistryChange } from './registry/enforce-changes.js';
 import { UserRegistry } from './registry/users.js';
-import { watchRegistryChanges } from './registry/watch-changes.js';
-import { startCheckpointer } from './store/checkpoint.js';
-import { openStore } from './store/open-store.js';
 import { loadCertificate } from './tls/load-certificate.js';
+import { openEmbeddedState } from './store/open-embedded-state.js';
 import { topicsFor } from './topics.js';
 
 export interface GatewayAddresses {
@@ -48,7 +45,6 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-const REGISTRY_POLL_MS = 250;
 const SHUTDOWN_GRACE_MS = 2000;
 
 /**
@@ -63,23 +59,20 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const certificate = await loadCertificate(config, log);
   const closers = new Closers(log);
   try {
-    const store = openStore(config.dataDir);
-    closers.add(() => store.close());
-    const checkpointer = startCheckpointer(store, log);
-    closers.add(() => checkpointer.stop());
+    const state = config.cluster.redis ? await openClusterState(config, log) : openEmbeddedState(config, log);
+    closers.add(() => state.close());
     const modelNames = models.map((m) => m.name);
-    const registry = new DeviceRegistry(new SqliteDeviceRows(store), modelNames);
+    const registry = new DeviceRegistry(state.devices, modelNames);
     let verifyJwt: VerifyJwt | undefined;
     if (config.auth.jwt) {
       const keys = loadIssuerKeys(config.auth.jwt, { timeoutMs: config.auth.timeoutMs, log });
       closers.add(() => keys.close());
       verifyJwt = jwtVerifier(config.auth.jwt, keys.key, { registry, models: modelNames });
     }
-    const users = new UserRegistry(new SqliteUserRows(store));
+    const users = new UserRegistry(state.users);
     const topics = topicsFor(config.mqtt.topicRoot);
     const counters = new Counters();
 
-    const persistence = new SqlitePersistence(store, { ...config.mqtt, log });
     const broker = await createEmbeddedBroker({
       host: config.mqtt.host,
       port: config.mqtt.port,
@@ -88,7 +81,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       users,
       loginLimits: { concurrency: config.mqtt.authConcurrency, queue: config.mqtt.authQueue },
       gatewayOnly: topics.gatewayOnly,
-      persistence,
+      ...state.broker,
       drainTimeoutMs: config.mqtt.drainTimeoutMs,
       onAuthorizedPublish(topic, payload) {
         const device = topics.commandTarget(topic);
@@ -99,36 +92,44 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       log,
     });
     closers.add(() => broker.close());
+    closers.add(state.limitSessions(broker.aedes, counters));
     const events = new OrderedPublisher(broker.aedes, log);
     closers.add(() => events.stop());
     // Retained: a backend that subscribes later still learns each device's last presence.
-    const sessions = new DeviceSessions(config.devices.sessionPolicy, (device, presence) => {
-      void events.publish(device, topics.presence(device), presence, true);
-    });
+    const publishPresence = (device: string, presence: Presence) => void events.publish(device, topics.presence(device), presence, true);
+    const sessions = new DeviceSessions(config.devices.sessionPolicy, (device, presence, joined) => fleet.presenceChanged(device, presence, joined));
+    const fleet: Fleet = state.cluster
+      ? await startClusterFleet({ ...state.cluster, policy: config.devices.sessionPolicy, sessions, publishPresence, deliverPending: (device) => delivery.deliverPending(device), log })
+      : localFleet(sessions, publishPresence);
+    closers.add(() => fleet.close());
     const delivery = new CommandDelivery(
-      new SqliteCommandQueue(store),
-      { find: async (device) => sessions.newest(device) },
+      state.commands,
+      fleet.route,
       (event) => void events.publish(event.device, topics.commandStatus(event.device, event.id), event),
       { ...config.commands, dedupWindowMs: config.commands.maxTtlMs },
       log,
     );
     const commandContext = { registry, validators: commandValidators, delivery, defaultTtlMs: config.commands.defaultTtlMs };
-    const messages: MessageContext = { aedes: broker.aedes, topics, validators, commands: { validators: commandValidators, delivery }, counters, log };
+    const messages: MessageContext = {
+      aedes: broker.aedes,
+      topics,
+      validators,
+      commands: { validators: commandValidators, delivery },
+      storeAvailable: state.available,
+      counters,
+      log,
+    };
     const budgets = new DeviceBudgets(config.limits);
 
     const mqtt = await broker.listen();
     delivery.start();
     closers.add(() => delivery.stop());
-    closers.add(
-      watchRegistryChanges(store, REGISTRY_POLL_MS, log, (change) =>
-        enforceRegistryChange(change, { registry, users, sessions, disconnectUser: broker.disconnectUser, log }),
-      ),
-    );
+    closers.add(state.watchChanges((change) => enforceRegistryChange(change, { registry, users, sessions, disconnectUser: broker.disconnectUser, log })));
     const http = await startHealthEndpoint(config.http.host, config.http.port, () => ({
       devices: sessions.devices().length,
       connections: sessions.connectionCount,
       mqttClients: broker.aedes.connectedClients,
-      mqttSessions: persistence.stats(),
+      ...state.health(),
       counters: counters.snapshot(),
     }));
     closers.add(() => http.close());
@@ -139,10 +140,13 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
         afterTick: () => budgets.prune((device) => sessions.isConnected(device)),
       }),
     );
+    // After the device listener closed (registered below, so closed first): the offline
+    // presence of its devices is recorded before the publisher and the store stop.
+    closers.add(() => fleet.drain());
 
     const admission = { sessions, budgets, limits: config.limits, heartbeatMs: config.devices.heartbeatMs, messages, delivery, log };
     // Retained presence from before a crash says online; it is corrected before any device can connect.
-    await correctPresence(persistence, broker.aedes, topics, log);
+    await state.correctStalePresence(broker.aedes, topics);
     const listener = await startDeviceListener({
       host: config.ws.host,
       port: config.ws.port,

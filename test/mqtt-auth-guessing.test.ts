@@ -219,19 +219,19 @@ test('a remembered login is recalled only with the same password and stored hash
   });
   const users = new UserRegistry(new SqliteUserRows(store));
   await users.add('svc', 'pw', [], ['#']);
-  assert.equal(users.recall('svc', 'pw'), undefined, 'nothing is remembered before a check');
+  assert.equal(await users.recall('svc', 'pw'), undefined, 'nothing is remembered before a check');
   assert.equal((await users.verify('svc', 'pw'))?.name, 'svc');
   assert.equal((await users.recall('svc', 'pw'))?.name, 'svc');
-  assert.equal(users.recall('svc', 'wrong'), undefined);
+  assert.equal(await users.recall('svc', 'wrong'), undefined);
   users.forgetLogins('svc');
-  assert.equal(users.recall('svc', 'pw'), undefined);
+  assert.equal(await users.recall('svc', 'pw'), undefined);
 
   // Removed and added again by another process (the CLI): the stored hash is new.
   assert.equal((await users.verify('svc', 'pw'))?.name, 'svc');
   const cli = new UserRegistry(new SqliteUserRows(store));
   assert.ok((await cli.remove('svc')).ok);
   await cli.add('svc', 'pw', [], ['#']);
-  assert.equal(users.recall('svc', 'pw'), undefined, 'same password, new hash: checked again');
+  assert.equal(await users.recall('svc', 'pw'), undefined, 'same password, new hash: checked again');
 });
 
 test('failures are counted per IPv4 address and per IPv6 /64, in a bounded map', () => {

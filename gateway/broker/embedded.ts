@@ -9,7 +9,6 @@ import { listen } from '../listen.js';
 import { mayPublish, maySubscribe } from './authorize.js';
 import { createLoginCheck, type LoginLimits } from './check-login.js';
 import { addressKey } from './login-failures.js';
-import type { SqlitePersistence } from './persistence/sqlite-persistence.js';
 
 export interface EmbeddedBrokerOptions {
   host: string;
@@ -30,8 +29,13 @@ export interface EmbeddedBrokerOptions {
    */
   onAuthorizedPublish(topic: string, payload: Buffer): Promise<void>;
   counters: Counters;
-  /** Where aedes keeps sessions, queues, retained messages and wills (persistence/sqlite-persistence.ts). */
-  persistence: SqlitePersistence;
+  /**
+   * Where aedes keeps sessions, queues, retained messages and wills: the data dir's store
+   * (persistence/sqlite-persistence.ts) or, in a cluster, aedes-persistence-redis.
+   */
+  persistence: { destroy(): Promise<void> };
+  /** The message bus between brokers: mqemitter-redis in a cluster; aedes' in-process one otherwise. */
+  mq?: unknown;
   log: Logger;
 }
 
@@ -64,6 +68,7 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
 
   const aedes = await Aedes.createBroker({
     persistence: options.persistence,
+    ...(options.mq !== undefined && { mq: options.mq }),
     // Backend tools (Node-RED, MQTT Explorer) use client ids longer than the 3.1.1 minimum of 23.
     maxClientsIdLength: 256,
     // Past `concurrency` deliveries in progress, mqemitter queues publishes in an array it

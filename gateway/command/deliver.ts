@@ -58,6 +58,7 @@ export class CommandDelivery {
       return;
     }
     this.#report(command, 'accepted');
+    this.route.queued(command.device);
     this.deliverPending(command.device);
   }
 
@@ -88,7 +89,7 @@ export class CommandDelivery {
       } while (this.#delivering.get(device));
     } catch (err) {
       // The commands stay queued: the device's next connection or the next command retries.
-      this.log.error('command delivery failed', { code: 'store_unavailable', device, error: (err as Error).message });
+      this.log.error('command delivery failed', { code: 'internal_error', device, error: (err as Error).message });
     } finally {
       this.#delivering.delete(device);
     }
@@ -146,7 +147,7 @@ export class CommandDelivery {
       for (const command of await this.queue.takeTimedOut(now - this.options.resultTimeoutMs, now)) this.#report(command, 'timed_out');
       await this.queue.prune(now - this.options.dedupWindowMs);
     } catch (err) {
-      this.log.error('command sweep failed', { code: 'store_unavailable', error: (err as Error).message });
+      this.log.error('command sweep failed', { code: 'internal_error', error: (err as Error).message });
     } finally {
       this.#sweeping = false;
     }

@@ -11,4 +11,6 @@ export interface CommandSink {
 export interface DeviceRoute {
   /** The connection a command should go to now (the device's newest), or undefined when it is not here. */
   find(device: string): Promise<CommandSink | undefined>;
+  /** A command was queued for the device: the process holding its newest connection, if another, delivers it. */
+  queued(device: string): void;
 }

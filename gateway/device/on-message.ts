@@ -16,6 +16,8 @@ export interface MessageContext {
   topics: Topics;
   validators: ReadonlyMap<string, ModelValidators>;
   commands: { validators: CommandValidators; delivery: CommandDelivery };
+  /** False while the shared store (Redis) is away: a message could not be made durable, so it is not taken. */
+  storeAvailable(): boolean;
   counters: Counters;
   log: Logger;
 }
@@ -34,6 +36,12 @@ export function onDeviceMessage(ctx: MessageContext, conn: DeviceConnection, raw
   if (frame.value.type === 'command_result') return onCommandResult(ctx, conn, frame.value, id);
   const message = validateMessage(ctx.validators.get(conn.identity.model)!, frame.value);
   if (!message.ok) return refuse(ctx, conn, message.error, id, { raw, isBinary });
+  // Not a refusal of the device's frame (no refusal budget, no dead letter): it resends once the store is back.
+  if (!ctx.storeAvailable()) {
+    ctx.counters.count('store_unavailable');
+    conn.sendError(fail('store_unavailable').error, message.value.id);
+    return;
+  }
 
   conn.publishStarted();
   const done = ackWhenPublished(ctx, conn, message.value.id);
