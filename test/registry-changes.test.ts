@@ -143,4 +143,6 @@ test('the Redis change feed survives a Redis restart: it logs the outage and con
     ['env-1', 'env-2'],
     'nothing lost, nothing delivered twice',
   );
+  assert.equal(lines.filter((line) => line.code === 'store_unavailable').length, 1, 'the outage is logged once');
+  assert.ok(lines.some((line) => line.msg === 'registry change feed reading from Redis again'));
 });

@@ -31,18 +31,14 @@ end
 export function watchRedisChanges(redis: Redis, log: Logger, onChange: (change: RegistryChange) => Promise<void>): () => void {
   const reader = redis.duplicate();
   let stopped = false;
+  // An outage is logged once, however many reconnects and failed reads it lasts.
   let unreachable = false;
-  // Without a listener ioredis prints connection errors itself; log each outage once instead.
-  reader.on('error', (err: Error) => {
+  const lost = (err: Error) => {
     if (unreachable || stopped) return;
     unreachable = true;
     log.error('registry change feed lost its Redis connection; retrying', { code: 'store_unavailable', error: err.message });
-  });
-  reader.on('ready', () => {
-    if (!unreachable) return;
-    unreachable = false;
-    log.info('registry change feed reconnected to Redis');
-  });
+  };
+  reader.on('error', lost);
 
   const deliver = (change: RegistryChange) =>
     onChange(change).catch((err: Error) =>
@@ -58,6 +54,10 @@ export function watchRedisChanges(redis: Redis, log: Logger, onChange: (change: 
       try {
         last ??= await (starting ?? streamEnd(reader));
         const batch = await reader.xread('COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', CHANGES_KEY, last);
+        if (unreachable) {
+          unreachable = false;
+          log.info('registry change feed reading from Redis again');
+        }
         for (const [id, fields] of batch?.[0]?.[1] ?? []) {
           last = id;
           const change = toChange(id, fields);
@@ -67,7 +67,7 @@ export function watchRedisChanges(redis: Redis, log: Logger, onChange: (change: 
       } catch (err) {
         starting = undefined;
         if (stopped) return;
-        log.error('registry change feed read failed; retrying', { code: 'store_unavailable', error: (err as Error).message });
+        lost(err as Error);
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       }
     }
