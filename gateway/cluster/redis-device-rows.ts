@@ -43,11 +43,18 @@ record_change(KEYS[2], 'device', ARGV[1])
 return 1
 `;
 
+// KEYS: token index entry. ARGV: device key prefix. One round trip per device connect.
+const BY_TOKEN_HASH = `
+local id = redis.call('GET', KEYS[1])
+if not id then return {} end
+return redis.call('HGETALL', ARGV[1] .. id)
+`;
 
 interface DeviceCommands {
   wmgDeviceInsert(device: string, token: string, all: string, id: string, ...fields: string[]): Promise<number>;
   wmgDeviceUpdate(device: string, stream: string, id: string, tokenPrefix: string, ...fields: string[]): Promise<number>;
   wmgDeviceAll(all: string, devicePrefix: string): Promise<string[][]>;
+  wmgDeviceByToken(token: string, devicePrefix: string): Promise<string[]>;
 }
 
 /** Device rows in Redis, shared by every gateway node and the CLI (key layout: docs/scale-out.md). */
@@ -58,6 +65,7 @@ export class RedisDeviceRows implements DeviceRows {
     redis.defineCommand('wmgDeviceInsert', { numberOfKeys: 3, lua: INSERT });
     redis.defineCommand('wmgDeviceUpdate', { numberOfKeys: 2, lua: UPDATE });
     redis.defineCommand('wmgDeviceAll', { numberOfKeys: 1, lua: HASHES_IN_ORDER_LUA });
+    redis.defineCommand('wmgDeviceByToken', { numberOfKeys: 1, lua: BY_TOKEN_HASH });
     this.#redis = redis as Redis & DeviceCommands;
   }
 
@@ -73,8 +81,7 @@ export class RedisDeviceRows implements DeviceRows {
   }
 
   async byTokenHash(tokenHash: string): Promise<DeviceRow | undefined> {
-    const id = await this.#redis.get(BY_TOKEN + tokenHash);
-    return id === null ? undefined : this.byId(id);
+    return toRow(hashRecord(await this.#redis.wmgDeviceByToken(BY_TOKEN + tokenHash, DEVICE)));
   }
 
   async all(): Promise<DeviceRow[]> {

@@ -23,7 +23,6 @@ record_change(KEYS[3], 'user', ARGV[1])
 return 1
 `;
 
-
 interface UserCommands {
   wmgUserInsert(user: string, all: string, name: string, ...fields: string[]): Promise<number>;
   wmgUserDelete(user: string, all: string, stream: string, name: string): Promise<number>;
