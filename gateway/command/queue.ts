@@ -33,6 +33,8 @@ export interface CommandQueue {
   takeTimedOut(deliveredBefore: number, now: number): Promise<QueuedCommand[]>;
   /** Forgets commands finished before `before`; their ids may then be used again. */
   prune(before: number): Promise<void>;
+  /** Commands waiting for delivery, over all devices (lapsed ones too, until the sweep takes them). */
+  depth(): Promise<number>;
 }
 
 interface CommandRow {
@@ -62,6 +64,7 @@ export class SqliteCommandQueue implements CommandQueue {
     this.#statements = {
       exists: store.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM commands WHERE device = ? AND id = ?'),
       queued: store.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM commands WHERE device = ? AND status = 'accepted'"),
+      depth: store.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM commands WHERE status = 'accepted'"),
       insert: store.prepare(
         "INSERT INTO commands (device, id, name, params, status, accepted_at, expires_at) VALUES (?, ?, ?, ?, 'accepted', ?, ?)",
       ),
@@ -111,6 +114,10 @@ export class SqliteCommandQueue implements CommandQueue {
 
   async prune(before: number): Promise<void> {
     this.#statements.prune.run(before);
+  }
+
+  async depth(): Promise<number> {
+    return this.#statements.depth.get()!.n;
   }
 
   #take(rows: CommandRow[], status: CommandStatus, now: number): QueuedCommand[] {
