@@ -48,13 +48,13 @@ export async function openClusterState(config: Readonly<GatewayConfig>, log: Log
   // Unheard, an 'error' on the emitter's state would end the process.
   (mq as unknown as { state: EventEmitter }).state.on('error', (err: Error) => log.debug('redis bus error', { code: 'store_unavailable', error: err.message }));
   const subscriber = dup();
-  const changes = dup();
   log.info('cluster node joining', { node: nodeId });
   return {
     devices: new RedisDeviceRows(redis),
     users: new RedisUserRows(redis),
     commands: new RedisCommandQueue(redis),
-    watchChanges: (onChange) => watchRedisChanges(changes, log, onChange),
+    // It reads with a blocking XREAD on a connection of its own.
+    watchChanges: (onChange) => watchRedisChanges(redis, log, onChange),
     broker: { persistence, mq },
     available: () => redis.status === 'ready',
     limitSessions: (aedes, counters) =>

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { DEV_CERT_FILE } from '../../gateway/tls/load-certificate.js';
@@ -28,10 +28,15 @@ export interface TestCluster {
 
 /** A real redis-server and `count` gateway processes (`start --json`) sharing it, stopped by `t.after`. */
 export async function startCluster(t: { after(fn: () => unknown): void }, count: number, env: NodeJS.ProcessEnv = {}, extra: string[] = []): Promise<TestCluster> {
-  const redis = await startRedis(t);
-  const dataDir = tempDataDir();
-  const clusterEnv = { WMG_CLUSTER_REDIS: redis.url, WMG_COMMANDS_STARTUP_REPORT_DELAY_MS: '0', ...env };
   const nodes: ClusterNode[] = [];
+  // Hooks run in the order they were added: nodes stop before their Redis does.
+  t.after(async () => {
+    await Promise.all(nodes.map((node) => node.stop()));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const dataDir = tempDataDir();
+  const redis = await startRedis(t);
+  const clusterEnv = { WMG_CLUSTER_REDIS: redis.url, WMG_COMMANDS_STARTUP_REPORT_DELAY_MS: '0', ...env };
   const users = new Set<string>();
   const cluster: TestCluster = {
     redis,
@@ -61,9 +66,6 @@ export async function startCluster(t: { after(fn: () => unknown): void }, count:
       return new TestBackend(client);
     },
   };
-  t.after(async () => {
-    await Promise.all(nodes.map((node) => node.stop()));
-  });
   for (let i = 0; i < count; i++) await cluster.addNode();
   return cluster;
 }
