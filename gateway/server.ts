@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
+import { buildAsyncApi, readModelKinds } from './asyncapi/build-document.js';
+import { createLoginCheck } from './broker/check-login.js';
 import { createEmbeddedBroker } from './broker/embedded.js';
 import { SqlitePersistence } from './broker/persistence/sqlite-persistence.js';
 import { OrderedPublisher } from './broker/ordered-publisher.js';
@@ -9,6 +11,8 @@ import { SqliteCommandQueue } from './command/queue.js';
 import { compileCommandValidators } from './command/validate-command.js';
 import type { GatewayConfig } from './config.js';
 import { Counters } from './counters.js';
+import { Fleet } from './dashboard/fleet.js';
+import { RecentEvents } from './dashboard/recent-events.js';
 import { admitDevice } from './device/admission.js';
 import { correctPresence } from './device/correct-presence.js';
 import { DeviceBudgets } from './device/budgets.js';
@@ -20,10 +24,12 @@ import { startDeviceListener } from './device/listener.js';
 import type { MessageContext } from './device/on-message.js';
 import { DeviceSessions } from './device/sessions.js';
 import { compileValidators } from './device/validate.js';
-import { startHealthEndpoint } from './http/health.js';
+import { FEED_TICK_MS, startHttpEndpoint } from './http/endpoint.js';
 import { Closers } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
+import { Tally } from './metrics/tally.js';
 import { loadModels, SHIPPED_MODELS_DIR } from './models/load-models.js';
+import { Readiness } from './readiness.js';
 import { DeviceRegistry } from './registry/devices.js';
 import { SqliteDeviceRows } from './registry/sqlite-device-rows.js';
 import { SqliteUserRows } from './registry/sqlite-user-rows.js';
@@ -56,8 +62,9 @@ const SHUTDOWN_GRACE_MS = 2000;
  * that opens something registers its close; a step that throws closes what is open.
  * Devices are accepted last, once MQTT listens and everything they use is up.
  */
-export async function startGateway(config: GatewayConfig, log: Logger = createLogger(config.log.level)): Promise<Gateway> {
-  const models = loadModels(config.models.dir ?? SHIPPED_MODELS_DIR);
+export async function startGateway(config: GatewayConfig, log: Logger = createLogger(config.log.level, undefined, config.log.format)): Promise<Gateway> {
+  const modelsDir = config.models.dir ?? SHIPPED_MODELS_DIR;
+  const models = loadModels(modelsDir);
   const validators = compileValidators(models);
   const commandValidators = compileCommandValidators(models, config.commands.maxTtlMs);
   const certificate = await loadCertificate(config, log);
@@ -78,6 +85,11 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     const users = new UserRegistry(new SqliteUserRows(store));
     const topics = topicsFor(config.mqtt.topicRoot);
     const counters = new Counters();
+    const tally = new Tally();
+    const recent = new RecentEvents();
+    const fleet = new Fleet(FEED_TICK_MS);
+    const readiness = new Readiness(() => void store.prepare('SELECT 1').get(), log);
+    const checkLogin = createLoginCheck(users, { concurrency: config.mqtt.authConcurrency, queue: config.mqtt.authQueue });
 
     const persistence = new SqlitePersistence(store, { ...config.mqtt, log });
     const broker = await createEmbeddedBroker({
@@ -85,8 +97,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       port: config.mqtt.port,
       tlsPort: config.mqtt.tlsPort,
       tls: certificate,
-      users,
-      loginLimits: { concurrency: config.mqtt.authConcurrency, queue: config.mqtt.authQueue },
+      checkLogin,
       gatewayOnly: topics.gatewayOnly,
       persistence,
       drainTimeoutMs: config.mqtt.drainTimeoutMs,
@@ -96,6 +107,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
         return device === undefined ? Promise.resolve() : onBackendCommand(commandContext, device, payload);
       },
       counters,
+      tally,
       log,
     });
     closers.add(() => broker.close());
@@ -103,17 +115,23 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     closers.add(() => events.stop());
     // Retained: a backend that subscribes later still learns each device's last presence.
     const sessions = new DeviceSessions(config.devices.sessionPolicy, (device, presence) => {
+      fleet.presence(device, presence);
       void events.publish(device, topics.presence(device), presence, true);
     });
+    const queue = new SqliteCommandQueue(store);
     const delivery = new CommandDelivery(
-      new SqliteCommandQueue(store),
+      queue,
       { find: async (device) => sessions.newest(device) },
-      (event) => void events.publish(event.device, topics.commandStatus(event.device, event.id), event),
+      (event) => {
+        tally.commands[event.status]++;
+        recent.command(event);
+        void events.publish(event.device, topics.commandStatus(event.device, event.id), event);
+      },
       { ...config.commands, dedupWindowMs: config.commands.maxTtlMs },
       log,
     );
     const commandContext = { registry, validators: commandValidators, delivery, defaultTtlMs: config.commands.defaultTtlMs };
-    const messages: MessageContext = { aedes: broker.aedes, topics, validators, commands: { validators: commandValidators, delivery }, counters, log };
+    const messages: MessageContext = { aedes: broker.aedes, topics, validators, commands: { validators: commandValidators, delivery }, counters, tally, recent, log };
     const budgets = new DeviceBudgets(config.limits);
 
     const mqtt = await broker.listen();
@@ -124,14 +142,32 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
         enforceRegistryChange(change, { registry, users, sessions, disconnectUser: broker.disconnectUser, log }),
       ),
     );
-    const http = await startHealthEndpoint(config.http.host, config.http.port, () => ({
-      devices: sessions.devices().length,
-      connections: sessions.connectionCount,
-      mqttClients: broker.aedes.connectedClients,
-      mqttSessions: persistence.stats(),
-      counters: counters.snapshot(),
-    }));
-    closers.add(() => http.close());
+    const http = await startHttpEndpoint({
+      config,
+      status: () => ({
+        devices: sessions.deviceCount,
+        connections: sessions.connectionCount,
+        mqttClients: broker.aedes.connectedClients,
+        mqttSessions: persistence.stats(),
+        counters: counters.snapshot(),
+      }),
+      readiness,
+      metrics: {
+        tally,
+        counters,
+        deviceConnections: () => sessions.connectionCount,
+        devicesOnline: () => sessions.deviceCount,
+        mqttClients: () => broker.aedes.connectedClients,
+        commandQueueDepth: () => queue.depth(),
+        sessionQueueDropped: () => persistence.stats().dropped,
+      },
+      fleet,
+      recent,
+      asyncapi: buildAsyncApi(readModelKinds(modelsDir), topics, config.mqtt.topicRoot),
+      checkLogin,
+      closers,
+      log,
+    });
     closers.add(
       startHeartbeat(() => sessions.connections(), config.devices.heartbeatMs, {
         log,
@@ -140,7 +176,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       }),
     );
 
-    const admission = { sessions, budgets, limits: config.limits, heartbeatMs: config.devices.heartbeatMs, messages, delivery, log };
+    const admission = { sessions, budgets, limits: config.limits, heartbeatMs: config.devices.heartbeatMs, messages, delivery, fleet, log };
     // Retained presence from before a crash says online; it is corrected before any device can connect.
     await correctPresence(persistence, broker.aedes, topics, log);
     const listener = await startDeviceListener({
@@ -155,7 +191,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       onConnection(ws: WebSocket, req: IncomingMessage) {
         const remote = remoteOf(req, config.ws.tlsOffload);
         ws.on('error', (err) => log.debug('device socket error', { remote, error: err.message }));
-        handshake(ws, req, remote, { registry, verifyJwt, timeoutMs: config.auth.timeoutMs, log }, (handshaken) =>
+        handshake(ws, req, remote, { registry, verifyJwt, timeoutMs: config.auth.timeoutMs, tally, log }, (handshaken) =>
           admitDevice(ws, req.socket, remote, handshaken, admission),
         );
       },
@@ -167,11 +203,14 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
 
     const addresses: GatewayAddresses = { ws: listener.url, mqtt: mqtt.mqtt, http: http.url };
     if (mqtt.mqtts) addresses.mqtts = mqtt.mqtts;
+    readiness.ready();
     log.info('gateway listening', { ...addresses });
     let closing: Promise<void> | undefined;
     return {
       addresses,
       close() {
+        // Not ready from the first moment of the drain, while the device sockets still close.
+        readiness.drain();
         closing ??= closers.closeAll().then(() => log.info('gateway stopped'));
         return closing;
       },

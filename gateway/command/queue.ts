@@ -1,6 +1,7 @@
 import type { Store } from '../store/open-store.js';
 
-export type CommandStatus = 'accepted' | 'delivered' | 'succeeded' | 'failed' | 'expired' | 'timed_out' | 'rejected';
+export const COMMAND_STATUSES = ['accepted', 'delivered', 'succeeded', 'failed', 'expired', 'timed_out', 'rejected'] as const;
+export type CommandStatus = (typeof COMMAND_STATUSES)[number];
 
 export interface QueuedCommand {
   device: string;
@@ -33,6 +34,8 @@ export interface CommandQueue {
   takeTimedOut(deliveredBefore: number, now: number): Promise<QueuedCommand[]>;
   /** Forgets commands finished before `before`; their ids may then be used again. */
   prune(before: number): Promise<void>;
+  /** Accepted commands not yet delivered, over all devices (wmg_command_queue_depth, read at scrape time). */
+  depth(): Promise<number>;
 }
 
 interface CommandRow {
@@ -74,6 +77,7 @@ export class SqliteCommandQueue implements CommandQueue {
       timedOut: store.prepare<[number], CommandRow>("SELECT * FROM commands WHERE status = 'delivered' AND delivered_at <= ? ORDER BY rowid"),
       mark: store.prepare('UPDATE commands SET status = ?, finished_at = ? WHERE device = ? AND id = ?'),
       prune: store.prepare('DELETE FROM commands WHERE finished_at IS NOT NULL AND finished_at < ?'),
+      depth: store.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM commands WHERE status = 'accepted'"),
     };
     const s = this.#statements;
     // One transaction: the duplicate check, the bound and the insert must not interleave with another writer.
@@ -111,6 +115,10 @@ export class SqliteCommandQueue implements CommandQueue {
 
   async prune(before: number): Promise<void> {
     this.#statements.prune.run(before);
+  }
+
+  async depth(): Promise<number> {
+    return this.#statements.depth.get()!.n;
   }
 
   #take(rows: CommandRow[], status: CommandStatus, now: number): QueuedCommand[] {
