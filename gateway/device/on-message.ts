@@ -5,7 +5,7 @@ import type { Counters } from '../counters.js';
 import { fail, type GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RecentEvents } from '../dashboard/recent-events.js';
-import type { ReceivedFrameType, Tally } from '../metrics/tally.js';
+import type { Tally } from '../metrics/tally.js';
 import type { Topics } from '../topics.js';
 import type { DeviceConnection } from './connection.js';
 import { publishDeadLetter } from './dead-letter.js';
@@ -31,8 +31,8 @@ export function onDeviceMessage(ctx: MessageContext, conn: DeviceConnection, raw
   if (!conn.isOpen) return;
   const receivedAt = performance.now();
   const frame = parseFrame(raw, isBinary);
-  // Parsing admits known types only, so these keys are fixed: no device can add a series.
-  ctx.tally.framesReceived[frame.ok ? (frame.value.type as ReceivedFrameType) : 'invalid']++;
+  // Parsing admits known types only (the tally's keys), so no device can add a series.
+  ctx.tally.framesReceived[frame.ok ? frame.value.type : 'invalid']!++;
   conn.activity.frames++;
   const id = frame.ok ? frameId(frame.value) : undefined;
   // Every frame costs budget, refused ones included: parsing and refusing are work too.

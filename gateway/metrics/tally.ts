@@ -1,15 +1,15 @@
 import { COMMAND_STATUSES } from '../command/queue.js';
+import { DEVICE_FRAME_TYPES } from '../device/parse-frame.js';
 import type { ErrorCode } from '../errors.js';
 import { ACK_LATENCY_BOUNDS, LatencyBuckets } from './latency-buckets.js';
 
-/** Frame types a device may send (parse-frame.ts), plus `invalid` for a frame that did not parse. */
-export type ReceivedFrameType = 'telemetry' | 'state' | 'command_result' | 'hello' | 'invalid';
 export type DeviceAuthResult = 'ok' | 'unauthorized' | 'auth_timeout';
 
 const zeros = <K extends string>(keys: readonly K[]): Record<K, number> =>
   Object.fromEntries(keys.map((key) => [key, 0])) as Record<K, number>;
 
-export const RECEIVED_FRAME_TYPES: readonly ReceivedFrameType[] = ['telemetry', 'state', 'command_result', 'hello', 'invalid'];
+/** Frame types a device may send (parse-frame.ts), plus `invalid` for a frame that did not parse. */
+export const RECEIVED_FRAME_TYPES: readonly string[] = [...DEVICE_FRAME_TYPES, 'invalid'];
 
 /**
  * What the data path counts for /metrics and the dashboard, as plain numbers. A
