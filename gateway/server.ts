@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
+import { buildAsyncApi, readModelKinds } from './asyncapi/build-document.js';
+import { createLoginCheck } from './broker/check-login.js';
 import { createEmbeddedBroker } from './broker/embedded.js';
 import { openClusterState } from './cluster/open-cluster-state.js';
 import { startClusterFleet } from './cluster/cluster-fleet.js';
@@ -9,6 +11,8 @@ import { onBackendCommand } from './command/on-command.js';
 import { compileCommandValidators } from './command/validate-command.js';
 import type { GatewayConfig } from './config.js';
 import { Counters } from './counters.js';
+import { Fleet } from './dashboard/fleet.js';
+import { RecentEvents } from './dashboard/recent-events.js';
 import { admitDevice } from './device/admission.js';
 import { DeviceBudgets } from './device/budgets.js';
 import { handshake } from './device/handshake.js';
@@ -18,13 +22,15 @@ import { startHeartbeat } from './device/heartbeat.js';
 import { startDeviceListener } from './device/listener.js';
 import type { MessageContext } from './device/on-message.js';
 import { DeviceSessions } from './device/sessions.js';
-import { localFleet, type Fleet } from './device/local-fleet.js';
+import { localFleet, type FleetView } from './device/local-fleet.js';
 import type { Presence } from './device/presence.js';
 import { compileValidators } from './device/validate.js';
-import { startHealthEndpoint } from './http/health.js';
+import { FEED_TICK_MS, startHttpEndpoint } from './http/endpoint.js';
 import { Closers } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
+import { Tally } from './metrics/tally.js';
 import { loadModels, SHIPPED_MODELS_DIR } from './models/load-models.js';
+import { Readiness } from './readiness.js';
 import { DeviceRegistry } from './registry/devices.js';
 import { enforceRegistryChange } from './registry/enforce-changes.js';
 import { UserRegistry } from './registry/users.js';
@@ -52,8 +58,9 @@ const SHUTDOWN_GRACE_MS = 2000;
  * that opens something registers its close; a step that throws closes what is open.
  * Devices are accepted last, once MQTT listens and everything they use is up.
  */
-export async function startGateway(config: GatewayConfig, log: Logger = createLogger(config.log.level)): Promise<Gateway> {
-  const models = loadModels(config.models.dir ?? SHIPPED_MODELS_DIR);
+export async function startGateway(config: GatewayConfig, log: Logger = createLogger(config.log.level, undefined, config.log.format)): Promise<Gateway> {
+  const modelsDir = config.models.dir ?? SHIPPED_MODELS_DIR;
+  const models = loadModels(modelsDir);
   const validators = compileValidators(models);
   const commandValidators = compileCommandValidators(models, config.commands.maxTtlMs);
   const certificate = await loadCertificate(config, log);
@@ -72,14 +79,18 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     const users = new UserRegistry(state.users);
     const topics = topicsFor(config.mqtt.topicRoot);
     const counters = new Counters();
+    const tally = new Tally();
+    const recent = new RecentEvents();
+    const fleet = new Fleet(FEED_TICK_MS);
+    const readiness = new Readiness(() => state.ping(), log);
+    const checkLogin = createLoginCheck(users, { concurrency: config.mqtt.authConcurrency, queue: config.mqtt.authQueue });
 
     const broker = await createEmbeddedBroker({
       host: config.mqtt.host,
       port: config.mqtt.port,
       tlsPort: config.mqtt.tlsPort,
       tls: certificate,
-      users,
-      loginLimits: { concurrency: config.mqtt.authConcurrency, queue: config.mqtt.authQueue },
+      checkLogin,
       gatewayOnly: topics.gatewayOnly,
       ...state.broker,
       drainTimeoutMs: config.mqtt.drainTimeoutMs,
@@ -89,6 +100,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
         return device === undefined ? Promise.resolve() : onBackendCommand(commandContext, device, payload);
       },
       counters,
+      tally,
       log,
     });
     closers.add(() => broker.close());
@@ -97,15 +109,22 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     closers.add(() => events.stop());
     // Retained: a backend that subscribes later still learns each device's last presence.
     const publishPresence = (device: string, presence: Presence) => void events.publish(device, topics.presence(device), presence, true);
-    const sessions = new DeviceSessions(config.devices.sessionPolicy, (device, presence, joined) => fleet.presenceChanged(device, presence, joined));
-    const fleet: Fleet = state.cluster
+    const sessions = new DeviceSessions(config.devices.sessionPolicy, (device, presence, joined) => {
+      fleet.presence(device, presence);
+      fleetView.presenceChanged(device, presence, joined);
+    });
+    const fleetView: FleetView = state.cluster
       ? await startClusterFleet({ ...state.cluster, policy: config.devices.sessionPolicy, sessions, publishPresence, deliverPending: (device) => delivery.deliverPending(device), log })
       : localFleet(sessions, publishPresence);
-    closers.add(() => fleet.close());
+    closers.add(() => fleetView.close());
     const delivery = new CommandDelivery(
       state.commands,
-      fleet.route,
-      (event) => void events.publish(event.device, topics.commandStatus(event.device, event.id), event),
+      fleetView.route,
+      (event) => {
+        tally.commands[event.status]++;
+        recent.command(event);
+        void events.publish(event.device, topics.commandStatus(event.device, event.id), event);
+      },
       { ...config.commands, dedupWindowMs: config.commands.maxTtlMs },
       log,
     );
@@ -117,6 +136,8 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       commands: { validators: commandValidators, delivery },
       storeAvailable: state.available,
       counters,
+      tally,
+      recent,
       log,
     };
     const budgets = new DeviceBudgets(config.limits);
@@ -125,14 +146,32 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     delivery.start();
     closers.add(() => delivery.stop());
     closers.add(state.watchChanges((change) => enforceRegistryChange(change, { registry, users, sessions, disconnectUser: broker.disconnectUser, log })));
-    const http = await startHealthEndpoint(config.http.host, config.http.port, () => ({
-      devices: sessions.devices().length,
-      connections: sessions.connectionCount,
-      mqttClients: broker.aedes.connectedClients,
-      ...state.health(),
-      counters: counters.snapshot(),
-    }));
-    closers.add(() => http.close());
+    const http = await startHttpEndpoint({
+      config,
+      status: () => ({
+        devices: sessions.deviceCount,
+        connections: sessions.connectionCount,
+        mqttClients: broker.aedes.connectedClients,
+        ...state.health(),
+        counters: counters.snapshot(),
+      }),
+      readiness,
+      metrics: {
+        tally,
+        counters,
+        deviceConnections: () => sessions.connectionCount,
+        devicesOnline: () => sessions.deviceCount,
+        mqttClients: () => broker.aedes.connectedClients,
+        commandQueueDepth: () => state.commands.depth(),
+        sessionQueueDropped: () => state.sessionQueueDropped(counters),
+      },
+      fleet,
+      recent,
+      asyncapi: buildAsyncApi(readModelKinds(modelsDir), topics, config.mqtt.topicRoot),
+      checkLogin,
+      closers,
+      log,
+    });
     closers.add(
       startHeartbeat(() => sessions.connections(), config.devices.heartbeatMs, {
         log,
@@ -142,9 +181,9 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     );
     // After the device listener closed (registered below, so closed first): the offline
     // presence of its devices is recorded before the publisher and the store stop.
-    closers.add(() => fleet.drain());
+    closers.add(() => fleetView.drain());
 
-    const admission = { sessions, budgets, limits: config.limits, heartbeatMs: config.devices.heartbeatMs, messages, delivery, log };
+    const admission = { sessions, budgets, limits: config.limits, heartbeatMs: config.devices.heartbeatMs, messages, delivery, fleet, log };
     // Retained presence from before a crash says online; it is corrected before any device can connect.
     await state.correctStalePresence(broker.aedes, topics);
     const listener = await startDeviceListener({
@@ -159,7 +198,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       onConnection(ws: WebSocket, req: IncomingMessage) {
         const remote = remoteOf(req, config.ws.tlsOffload);
         ws.on('error', (err) => log.debug('device socket error', { remote, error: err.message }));
-        handshake(ws, req, remote, { registry, verifyJwt, timeoutMs: config.auth.timeoutMs, log }, (handshaken) =>
+        handshake(ws, req, remote, { registry, verifyJwt, timeoutMs: config.auth.timeoutMs, tally, log }, (handshaken) =>
           admitDevice(ws, req.socket, remote, handshaken, admission),
         );
       },
@@ -171,11 +210,14 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
 
     const addresses: GatewayAddresses = { ws: listener.url, mqtt: mqtt.mqtt, http: http.url };
     if (mqtt.mqtts) addresses.mqtts = mqtt.mqtts;
+    readiness.ready();
     log.info('gateway listening', { ...addresses });
     let closing: Promise<void> | undefined;
     return {
       addresses,
       close() {
+        // Not ready from the first moment of the drain, while the device sockets still close.
+        readiness.drain();
         closing ??= closers.closeAll().then(() => log.info('gateway stopped'));
         return closing;
       },

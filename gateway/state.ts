@@ -31,6 +31,10 @@ export interface GatewayState {
   correctStalePresence(aedes: Aedes, topics: Topics): Promise<void>;
   /** Set in a cluster: this node's id and its Redis connections (commands, pub/sub). */
   cluster?: { nodeId: string; redis: Redis; subscriber: Redis };
+  /** Resolves when the store answers (GET /readyz); rejects otherwise. */
+  ping(): Promise<void>;
+  /** Messages dropped by mqtt.maxSessionQueue since start (wmg_session_queue_dropped_total). */
+  sessionQueueDropped(counters: Counters): number;
   /** What /healthz shows of the store. */
   health(): Record<string, unknown>;
   close(): Promise<void>;

@@ -4,10 +4,11 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Counters } from '../counters.js';
 import type { Logger } from '../log.js';
-import type { BackendUser, UserRegistry } from '../registry/users.js';
+import type { Tally } from '../metrics/tally.js';
+import type { BackendUser } from '../registry/users.js';
 import { listen } from '../listen.js';
 import { mayPublish, maySubscribe } from './authorize.js';
-import { createLoginCheck, type LoginLimits } from './check-login.js';
+import type { LoginCheck } from './check-login.js';
 import { addressKey } from './login-failures.js';
 
 export interface EmbeddedBrokerOptions {
@@ -15,9 +16,8 @@ export interface EmbeddedBrokerOptions {
   port: number;
   tlsPort: number | null;
   tls?: { cert: string | Buffer; key: string | Buffer };
-  users: UserRegistry;
-  /** Bounds on password checks (mqtt.authConcurrency, mqtt.authQueue). */
-  loginLimits: LoginLimits;
+  /** Decides backend logins; shared with the HTTP listener, so both draw on one guessing budget. */
+  checkLogin: LoginCheck;
   gatewayOnly: readonly string[];
   /** A backend socket whose pending writes do not drain within this time is cut (slow_consumer). */
   drainTimeoutMs: number;
@@ -29,6 +29,7 @@ export interface EmbeddedBrokerOptions {
    */
   onAuthorizedPublish(topic: string, payload: Buffer): Promise<void>;
   counters: Counters;
+  tally: Tally;
   /**
    * Where aedes keeps sessions, queues, retained messages and wills: the data dir's store
    * (persistence/sqlite-persistence.ts) or, in a cluster, aedes-persistence-redis.
@@ -61,8 +62,7 @@ function authError(message: string, returnCode: number): AuthenticateError {
 
 /** Aedes with our user store behind CONNECT, PUBLISH and SUBSCRIBE; anonymous clients are refused. */
 export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
-  const { users, gatewayOnly, counters, log } = options;
-  const checkLogin = createLoginCheck(users, options.loginLimits);
+  const { checkLogin, gatewayOnly, counters, tally, log } = options;
   const userOf = new WeakMap<Client, BackendUser>();
   const sessions = new Map<string, Set<Client>>();
 
@@ -80,6 +80,7 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
     concurrency: MQ_CONCURRENCY,
     authenticate(client, username, password, done) {
       if (username === undefined || password === undefined) {
+        tally.mqttAuthFailures++;
         log.warn('mqtt connect refused', { code: 'unauthorized', reason: 'anonymous', clientId: client.id });
         return done(authError('anonymous MQTT is not allowed', NOT_AUTHORIZED), false);
       }
@@ -96,6 +97,7 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
           const { code, message } = result.error;
           // A client that hung up while waiting was not refused; aedes drops the answer.
           if (!client.closed) {
+            tally.mqttAuthFailures++;
             const load = code === 'auth_busy' ? checkLogin.load() : undefined;
             log.warn('mqtt connect refused', { code, user: username, clientId: client.id, remote, ...load });
           }

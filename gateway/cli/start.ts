@@ -34,7 +34,7 @@ export async function startCommand(flags: StartFlags): Promise<void> {
     }
     let running: { addresses: GatewayAddresses; stop(): Promise<void> };
     if (workers > 1 && cluster.isPrimary) {
-      const log = createLogger(config.log.level);
+      const log = createLogger(config.log.level, undefined, config.log.format);
       // Made once here: workers creating the dev certificate at once would each write their own.
       await loadCertificate(config, log);
       running = await runWorkers(workers, log);
@@ -72,7 +72,8 @@ function printAddresses(addresses: GatewayAddresses, json: boolean): void {
       ws.startsWith('wss:') ? `  devices (WSS)  ${ws}` : `  devices (WS)   ${ws}  (TLS terminated by your proxy)`,
       `  MQTT           ${mqtt}`,
       ...(mqtts ? [`  MQTTS          ${mqtts}`] : []),
-      `  health         ${http}/healthz`,
+      `  dashboard      ${http}/`,
+      `  metrics        ${http}/metrics  (health ${http}/healthz, readiness ${http}/readyz)`,
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),

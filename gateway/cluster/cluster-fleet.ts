@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { SessionPolicy } from '../device/sessions.js';
 import type { DeviceSessions } from '../device/sessions.js';
-import type { Fleet } from '../device/local-fleet.js';
+import type { FleetView } from '../device/local-fleet.js';
 import type { Presence } from '../device/presence.js';
 import type { Logger } from '../log.js';
 import { ClusterPresence } from './cluster-presence.js';
@@ -27,7 +27,7 @@ export interface ClusterFleetOptions {
  * connections wherever they are, and a node that dies has its devices corrected by a
  * survivor within NODE_TTL_MS plus a reap period.
  */
-export async function startClusterFleet(options: ClusterFleetOptions): Promise<Fleet> {
+export async function startClusterFleet(options: ClusterFleetOptions): Promise<FleetView> {
   const { redis, nodeId, sessions, log } = options;
   const presence = new ClusterPresence(
     redis,

@@ -62,6 +62,9 @@ export async function openClusterState(config: Readonly<GatewayConfig>, log: Log
     // A node's devices are corrected by the survivors (cluster/node-liveness.ts), not at start.
     correctStalePresence: async () => undefined,
     cluster: { nodeId, redis, subscriber },
+    ping: async () => void (await redis.ping()),
+    // Counted by cluster/redis-session-limits.ts as it trims.
+    sessionQueueDropped: (counters) => counters.get('session_queue_full'),
     health: () => ({ node: nodeId, redis: redis.status }),
     async close() {
       // The persistence and the bus disconnected theirs when the broker closed.

@@ -1,6 +1,7 @@
 import type { Store } from '../store/open-store.js';
 
-export type CommandStatus = 'accepted' | 'delivered' | 'succeeded' | 'failed' | 'expired' | 'timed_out' | 'rejected';
+export const COMMAND_STATUSES = ['accepted', 'delivered', 'succeeded', 'failed', 'expired', 'timed_out', 'rejected'] as const;
+export type CommandStatus = (typeof COMMAND_STATUSES)[number];
 
 export interface QueuedCommand {
   device: string;

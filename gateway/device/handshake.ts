@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../log.js';
+import type { Tally } from '../metrics/tally.js';
 import type { DeviceRegistry } from '../registry/devices.js';
 import { authenticateToken, bearerToken, helloToken, type Authenticated } from './authenticate.js';
 import { closeSocket } from './close-socket.js';
@@ -11,6 +12,7 @@ export interface HandshakeOptions {
   /** Checks device JWTs; undefined when auth.jwt is off, and then every credential is a per-device token. */
   verifyJwt: VerifyJwt | undefined;
   timeoutMs: number;
+  tally: Tally;
   log: Logger;
 }
 
@@ -37,6 +39,7 @@ export function handshake(ws: WebSocket, req: IncomingMessage, remote: string, o
   if (header !== undefined) return finish(ws, remote, header, options, admit);
 
   const timer = setTimeout(() => {
+    options.tally.deviceAuth.auth_timeout++;
     options.log.info('device refused', { code: 'auth_timeout', remote });
     closeSocket(ws, 'auth_timeout');
   }, options.timeoutMs);
@@ -61,9 +64,11 @@ function finish(ws: WebSocket, remote: string, token: string | undefined, option
       if (!outcome.ok) {
         // The reason (and the claim's name, the device once a JWT's signature held), never the token.
         const { ok: _refused, ...why } = outcome;
+        options.tally.deviceAuth.unauthorized++;
         options.log.info('device refused', { code: 'unauthorized', remote, ...why });
         return closeSocket(ws, 'unauthorized');
       }
+      options.tally.deviceAuth.ok++;
       admit({ identity: outcome.value, held: release.held });
     })
     .catch((err: Error) => {

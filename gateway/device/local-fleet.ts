@@ -9,7 +9,7 @@ import type { DeviceSessions } from './sessions.js';
  * and its newest connection is where commands go; in a cluster (cluster/cluster-fleet.ts)
  * both are settled across nodes in Redis.
  */
-export interface Fleet {
+export interface FleetView {
   /** DeviceSessions' report after each change of this process' connections of a device. */
   presenceChanged(device: string, local: Presence, joined?: DeviceConnection): void;
   route: DeviceRoute;
@@ -19,7 +19,7 @@ export interface Fleet {
 }
 
 /** The fleet of one gateway process: presence is published as DeviceSessions reports it. */
-export function localFleet(sessions: DeviceSessions, publishPresence: (device: string, presence: Presence) => void): Fleet {
+export function localFleet(sessions: DeviceSessions, publishPresence: (device: string, presence: Presence) => void): FleetView {
   return {
     presenceChanged: publishPresence,
     route: {

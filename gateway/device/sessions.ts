@@ -66,6 +66,11 @@ export class DeviceSessions {
     for (const session of this.#sessions.values()) yield* session.connections;
   }
 
+  /** Devices with at least one live connection. */
+  get deviceCount(): number {
+    return this.#sessions.size;
+  }
+
   devices(): string[] {
     return [...this.#sessions.keys()];
   }

@@ -28,6 +28,8 @@ export function openEmbeddedState(config: Readonly<GatewayConfig>, log: Logger):
     // SqlitePersistence bounds and expires its sessions itself.
     limitSessions: () => () => undefined,
     correctStalePresence: (aedes, topics) => correctPresence(persistence, aedes, topics, log),
+    ping: async () => void store.prepare('SELECT 1').get(),
+    sessionQueueDropped: () => persistence.stats().dropped,
     health: () => ({ mqttSessions: persistence.stats() }),
     async close() {
       await checkpointer.stop();
