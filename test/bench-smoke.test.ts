@@ -76,7 +76,7 @@ test('bench --quick against ours writes results JSON with every scenario and los
   assert.ok(durable.delivered > 0);
   assert.equal(durable.lost, 0, 'acked but never delivered to the persistent session');
 
-  assert.deepEqual(report.targets.map((target) => target.name), ['saturation', 'saturation-durable', 'fixed-rate', 'memory', 'commands', 'storm']);
+  assert.deepEqual(report.targets.map((target) => target.name), ['saturation', 'saturation-durable', 'fixed-rate', 'memory', 'commands', 'storm', 'cluster']);
   assert.equal(report.targets.find((target) => target.name === 'memory')?.met, null, 'memory was not run');
   assert.match(run.stdout, /\| system \| transport \|/, 'the table is printed');
 });

@@ -15,20 +15,23 @@ import { skipWithoutRedis, startRedis } from './helpers/redis-server.js';
 
 const EPHEMERAL = ['--ws-port', '0', '--mqtt-port', '0', '--http-port', '0'];
 
-/** /healthz on a fresh TCP connection, so the primary hands it to any worker. */
-function health(url: string): Promise<{ node: string }> {
-  return new Promise((resolve, reject) => {
-    get(`${url}/healthz`, { agent: false }, (res) => {
+/** The node behind /healthz on a fresh TCP connection (the primary hands it to any worker); '' if none answered within 2 s. */
+function healthNode(url: string): Promise<string> {
+  return new Promise((resolve) => {
+    const request = get(`${url}/healthz`, { agent: false, timeout: 2000 }, (res) => {
       let body = '';
       res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve(JSON.parse(body) as { node: string }));
-    }).on('error', reject);
+      res.on('end', () => resolve((JSON.parse(body) as { node: string }).node));
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(''));
   });
 }
 
 async function nodesSeen(url: string, requests: number): Promise<Set<string>> {
   const nodes = new Set<string>();
-  for (let i = 0; i < requests; i++) nodes.add((await health(url)).node);
+  for (let i = 0; i < requests; i++) nodes.add(await healthNode(url));
+  nodes.delete('');
   return nodes;
 }
 

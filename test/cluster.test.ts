@@ -164,15 +164,16 @@ test('devices revoke through the CLI closes the device on whichever node holds i
   const cluster = await startCluster(t, 2);
   const token = await cluster.provision('env-1');
   const device = await connectDevice(cluster.nodes[1]!, token);
-  const started = Date.now();
   const revoked = await cluster.cli(['devices', 'revoke', 'env-1']);
   assert.equal(revoked.code, 0, revoked.stderr);
+  // From the CLI's exit: the change is in Redis by then, and the other node must act on it.
+  const done = Date.now();
   assert.equal((await withDeadline(device.closed, 3000, 'close after revoke')).code, 4401);
-  assert.ok(Date.now() - started < 2000, `closed ${Date.now() - started} ms after the CLI started (including its own start)`);
+  assert.ok(Date.now() - done < 1500, `closed ${Date.now() - done} ms after the CLI exited`);
 });
 
-test('persistent sessions in Redis keep mqtt.maxSessionQueue (oldest dropped, logged) and expire after mqtt.sessionExpiryMs', { skip }, async (t) => {
-  const cluster = await startCluster(t, 1, { WMG_MQTT_MAX_SESSION_QUEUE: '10', WMG_MQTT_SESSION_EXPIRY_MS: '4000' });
+test('persistent sessions in Redis keep mqtt.maxSessionQueue: the oldest are dropped and logged', { skip }, async (t) => {
+  const cluster = await startCluster(t, 1, { WMG_MQTT_MAX_SESSION_QUEUE: '10' });
   const [node] = cluster.nodes;
   const token = await cluster.provision('env-1');
   const archiver = await cluster.backend(node!, 'archiver', { clientId: 'archiver', clean: false }, { sub: ['devices/#'] });
@@ -180,18 +181,31 @@ test('persistent sessions in Redis keep mqtt.maxSessionQueue (oldest dropped, lo
   await archiver.close();
   const device = await connectDevice(node!, token);
   await sendReadings(device, 'r', 30);
-  await new Promise((resolve) => setTimeout(resolve, 1500)); // one sweep (every 1 s here)
+  await new Promise((resolve) => setTimeout(resolve, 2500)); // one sweep (every 2 s)
   const resumed = await cluster.backend(node!, 'archiver', { clientId: 'archiver', clean: false });
+  t.after(() => resumed.close());
   const ids = [...(await telemetryIds(resumed, 10))].sort((x, y) => Number(x.slice(2)) - Number(y.slice(2)));
   assert.deepEqual(ids, Array.from({ length: 10 }, (_, i) => `r-${21 + i}`), 'the newest 10 kept');
   await assert.rejects(resumed.nextMessage(500), /no MQTT message/);
   assert.match(node!.stderr(), /"code":"session_queue_full"/);
-  await resumed.close();
+  await device.close();
+});
 
-  await new Promise((resolve) => setTimeout(resolve, 5500));
-  assert.match(node!.stderr(), /"code":"session_expired"/);
+test('persistent sessions in Redis that no node has seen for mqtt.sessionExpiryMs are dropped', { skip }, async (t) => {
+  const cluster = await startCluster(t, 1, { WMG_MQTT_SESSION_EXPIRY_MS: '1000' });
+  const [node] = cluster.nodes;
+  const token = await cluster.provision('env-1');
+  const archiver = await cluster.backend(node!, 'archiver', { clientId: 'archiver', clean: false }, { sub: ['devices/#'] });
+  await archiver.subscribe('devices/+/telemetry');
+  await archiver.close();
+  const deadline = Date.now() + 10_000;
+  while (!/"code":"session_expired"/.test(node!.stderr())) {
+    assert.ok(Date.now() < deadline, 'session_expired logged');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   const after = await cluster.backend(node!, 'archiver', { clientId: 'archiver', clean: false });
   t.after(() => after.close());
+  const device = await connectDevice(node!, token);
   await sendReadings(device, 'late', 1);
   await assert.rejects(after.nextMessage(500), /no MQTT message/, 'the expired session has no subscription left');
   await device.close();
