@@ -14,6 +14,13 @@ import { BENCH_BACKEND, envFor } from './gateway.js';
 import { deviceIds, type Peer } from './peer.js';
 import { firstJsonLine, freePort, spawnServer, stopProcess, which } from './process.js';
 
+/**
+ * Redis cuts a pub/sub subscriber whose unread output passes 32 MiB (8 MiB for 60 s) by
+ * default, and every message on the bus to that node is lost until it resubscribes:
+ * docs/scale-out.md tells operators to lift it, and so does the bench.
+ */
+const REDIS_BUS_LIMITS = ['--client-output-buffer-limit', 'pubsub 0 0 0'];
+
 /** The primary's worker processes (Linux), for the CPU sum. */
 function childrenOf(pid: number): number[] {
   try {
@@ -39,7 +46,7 @@ export function clusterGatewayPeer(workers: number): Peer {
     async start({ devices, scenario }) {
       const dir = mkdtempSync(join(tmpdir(), 'bench-cluster-'));
       const port = await freePort();
-      const redis = spawnServer(redisServer!, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '']);
+      const redis = spawnServer(redisServer!, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', ...REDIS_BUS_LIMITS]);
       const url = `redis://127.0.0.1:${port}`;
       const client = new Redis(url, { maxRetriesPerRequest: 50 });
       let gateway: ReturnType<typeof spawnServer> | undefined;

@@ -21,6 +21,9 @@ export async function connectRedis(url: string, log: Logger): Promise<Redis> {
     maxRetriesPerRequest: 2,
     connectTimeout: CONNECT_TIMEOUT_MS,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    // Commands issued in one event-loop turn leave in one write: the bus publishes one
+    // PUBLISH per reading, and a syscall each was the node's largest cost (bench/, cluster).
+    enableAutoPipelining: true,
   });
   watchAvailability(redis, url, log);
   try {
