@@ -32,6 +32,9 @@ import { startCheckpointer } from './store/checkpoint.js';
 import { openStore } from './store/open-store.js';
 import { loadCertificate } from './tls/load-certificate.js';
 import { topicsFor } from './topics.js';
+import { DeviceTwins } from './twin/device-twins.js';
+import { SqliteTwinStore } from './twin/twin-store.js';
+import { compileDesiredValidators } from './twin/validate-desired.js';
 
 export interface GatewayAddresses {
   ws: string;
@@ -58,6 +61,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const models = loadModels(config.models.dir ?? SHIPPED_MODELS_DIR);
   const validators = compileValidators(models);
   const commandValidators = compileCommandValidators(models, config.commands.maxTtlMs);
+  const desiredValidators = compileDesiredValidators(models);
   const certificate = await loadCertificate(config, log);
   const closers = new Closers(log);
   try {
@@ -89,9 +93,11 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       persistence,
       drainTimeoutMs: config.mqtt.drainTimeoutMs,
       onAuthorizedPublish(topic, payload) {
-        const device = topics.commandTarget(topic);
         // Only called once the broker listens, after everything below is wired.
-        if (device !== undefined) onBackendCommand(commandContext, device, payload);
+        const device = topics.commandTarget(topic);
+        if (device !== undefined) return onBackendCommand(commandContext, device, payload);
+        const desiredFor = topics.desiredTarget(topic);
+        if (desiredFor !== undefined) return twins.onDesiredSet(desiredFor, payload);
       },
       counters,
       log,
@@ -110,8 +116,17 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       { ...config.commands, dedupWindowMs: config.commands.maxTtlMs },
       log,
     );
+    const twins = new DeviceTwins({
+      store: new SqliteTwinStore(store),
+      modelOf: (device) => registry.get(device)?.model,
+      validators: desiredValidators,
+      topics,
+      publish: (device, topic, payload, retain) => void events.publish(device, topic, payload, retain),
+      connectionsOf: (device) => sessions.connectionsOf(device),
+      log,
+    });
     const commandContext = { registry, validators: commandValidators, delivery, defaultTtlMs: config.commands.defaultTtlMs };
-    const messages: MessageContext = { aedes: broker.aedes, topics, validators, commands: { validators: commandValidators, delivery }, counters, log };
+    const messages: MessageContext = { aedes: broker.aedes, topics, validators, commands: { validators: commandValidators, delivery }, counters, twins, log };
     const budgets = new DeviceBudgets(config.limits);
 
     const mqtt = await broker.listen();
@@ -138,7 +153,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       }),
     );
 
-    const admission = { sessions, budgets, limits: config.limits, heartbeatMs: config.devices.heartbeatMs, messages, delivery, log };
+    const admission = { sessions, budgets, limits: config.limits, heartbeatMs: config.devices.heartbeatMs, messages, delivery, twins, log };
     // Retained presence from before a crash says online; it is corrected before any device can connect.
     await correctPresence(persistence, broker.aedes, topics, log);
     const listener = await startDeviceListener({

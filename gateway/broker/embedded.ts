@@ -25,9 +25,10 @@ export interface EmbeddedBrokerOptions {
   /**
    * Sees every publish that passed the ACL, before the broker acks it to the
    * publisher (the hook for commands, which must be on disk before the PUBACK).
-   * A throw refuses the publish: no PUBACK, the connection is closed.
+   * A throw (or a rejected promise) refuses the publish: no PUBACK, the connection is closed.
+   * A returned promise holds the PUBACK until it settles (desired state, stored asynchronously).
    */
-  onAuthorizedPublish(topic: string, payload: Buffer): void;
+  onAuthorizedPublish(topic: string, payload: Buffer): void | Promise<void>;
   counters: Counters;
   /** Where aedes keeps sessions, queues, retained messages and wills (persistence/sqlite-persistence.ts). */
   persistence: SqlitePersistence;
@@ -106,13 +107,18 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
       const user = client ? userOf.get(client) : undefined;
       if (mayPublish(user, packet.topic, gatewayOnly)) {
         const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-        try {
-          options.onAuthorizedPublish(packet.topic, payload);
-        } catch (err) {
+        const refuse = (err: Error) => {
           // A PUBACK here would tell the backend a command was stored that never was.
-          log.error('publish hook failed; refusing the publish', { code: 'internal_error', topic: packet.topic, error: (err as Error).stack });
-          return done(err as Error);
+          log.error('publish hook failed; refusing the publish', { code: 'internal_error', topic: packet.topic, error: err.stack });
+          done(err);
+        };
+        let pending: void | Promise<void>;
+        try {
+          pending = options.onAuthorizedPublish(packet.topic, payload);
+        } catch (err) {
+          return refuse(err as Error);
         }
+        if (pending) return void pending.then(() => done(null), refuse);
         return done(null);
       }
       // MQTT 3.1.1 cannot NACK a PUBLISH [MQTT-3.3.5-2]: aedes closes the connection.

@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import type { CommandDelivery } from '../command/deliver.js';
 import { fail } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { DeviceTwins } from '../twin/device-twins.js';
 import type { DeviceBudgets } from './budgets.js';
 import { closeSocket } from './close-socket.js';
 import type { Handshaken } from './handshake.js';
@@ -17,6 +18,7 @@ export interface AdmissionOptions {
   heartbeatMs: number;
   messages: MessageContext;
   delivery: CommandDelivery;
+  twins: Pick<DeviceTwins, 'welcome'>;
   log: Logger;
 }
 
@@ -24,7 +26,7 @@ export interface AdmissionOptions {
  * An authenticated socket becomes a device connection: its model must still have
  * schemas, it joins the device's session under the policy (takeover closes older
  * ones), its frames go down the data path (first those held during the handshake),
- * and queued commands follow the welcome.
+ * and queued commands and the latest desired state follow the welcome.
  */
 export function admitDevice(ws: WebSocket, socket: Writable, remote: string, handshaken: Handshaken, options: AdmissionOptions): void {
   const { sessions, messages, log } = options;
@@ -55,4 +57,5 @@ export function admitDevice(ws: WebSocket, socket: Writable, remote: string, han
   // In this same turn, before the socket reads again: they keep their place ahead of later frames.
   for (const frame of held) onFrame(frame.raw, frame.isBinary);
   options.delivery.deliverPending(device);
+  options.twins.welcome(conn);
 }

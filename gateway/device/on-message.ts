@@ -5,6 +5,7 @@ import type { Counters } from '../counters.js';
 import { fail, type GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Topics } from '../topics.js';
+import type { DeviceTwins } from '../twin/device-twins.js';
 import type { DeviceConnection } from './connection.js';
 import { publishDeadLetter } from './dead-letter.js';
 import { frameId, parseFrame } from './parse-frame.js';
@@ -17,6 +18,8 @@ export interface MessageContext {
   validators: ReadonlyMap<string, ModelValidators>;
   commands: { validators: CommandValidators; delivery: CommandDelivery };
   counters: Counters;
+  /** Reported state (accepted state frames) goes into the device's twin before the ack. */
+  twins: Pick<DeviceTwins, 'onReported'>;
   log: Logger;
 }
 
@@ -36,7 +39,8 @@ export function onDeviceMessage(ctx: MessageContext, conn: DeviceConnection, raw
   if (!message.ok) return refuse(ctx, conn, message.error, id, { raw, isBinary });
 
   conn.publishStarted();
-  const done = ackWhenPublished(ctx, conn, message.value.id);
+  const acked = ackWhenPublished(ctx, conn, message.value.id);
+  const done = message.value.type === 'state' ? reportThen(ctx, conn.device, message.value.state, acked) : acked;
   try {
     publishMessage(ctx.aedes, ctx.topics, conn.identity, message.value, done);
   } catch (err) {
@@ -62,6 +66,14 @@ function ackWhenPublished(ctx: MessageContext, conn: DeviceConnection, id: strin
       conn.send({ type: 'ack', id });
     }
     conn.publishSettled();
+  };
+}
+
+// State frames are rare: the extra closure and promise cost nothing next to telemetry's path.
+function reportThen(ctx: MessageContext, device: string, state: Record<string, unknown>, acked: (err?: Error | null) => void) {
+  return (err?: Error | null): void => {
+    if (err) return acked(err);
+    ctx.twins.onReported(device, state).then(() => acked(), acked);
   };
 }
 
