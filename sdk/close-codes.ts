@@ -3,9 +3,12 @@
 const CLOSE_CODE_NAMES: Record<number, string> = {
   1001: 'shutting_down',
   1009: 'frame_too_large',
+  1011: 'internal_error',
   4401: 'unauthorized',
   4408: 'auth_timeout',
   4409: 'replaced',
+  4413: 'slow_consumer',
+  4429: 'flooding',
 };
 
 /** The error code a close stands for, or undefined for a normal or network close. */
