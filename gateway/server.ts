@@ -21,6 +21,7 @@ import type { MessageContext } from './device/on-message.js';
 import { DeviceSessions } from './device/sessions.js';
 import { compileValidators } from './device/validate.js';
 import { startHealthEndpoint } from './http/health.js';
+import { sdkScriptRoute } from './http/sdk-script.js';
 import { Closers } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
 import { loadModels, SHIPPED_MODELS_DIR } from './models/load-models.js';
@@ -143,7 +144,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       mqttClients: broker.aedes.connectedClients,
       mqttSessions: persistence.stats(),
       counters: counters.snapshot(),
-    }));
+    }), [sdkScriptRoute()]);
     closers.add(() => http.close());
     closers.add(
       startHeartbeat(() => sessions.connections(), config.devices.heartbeatMs, {
