@@ -145,3 +145,14 @@ test('a change the store refuses is rejected with store_unavailable and never an
   assert.equal(status.status, 'rejected');
   assert.equal(status.code, 'store_unavailable');
 });
+
+test('desired/set needs publish rights on that topic, like commands', async (t) => {
+  const { gw } = await setup(t);
+  const reader = await connectBackend(gw, { pub: ['devices/+/commands'], sub: ['devices/#'] });
+  const closed = new Promise((resolve) => reader.client.once('close', () => resolve(undefined)));
+  reader.client.publish('devices/env-1/desired/set', JSON.stringify({ state: { reportIntervalSec: 5 } }), { qos: 1 });
+  await closed; // MQTT 3.1.1 cannot NACK a publish: the broker closes the connection
+  reader.client.end(true);
+  const row = gw.store.prepare('SELECT version FROM twins WHERE device = ?').get('env-1');
+  assert.equal(row, undefined, 'nothing stored');
+});
