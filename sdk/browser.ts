@@ -1,5 +1,6 @@
 // ws-mqtt-gateway/device in browsers: the native WebSocket, which cannot set headers, so the token goes in a hello frame.
-import { DeviceClient, type DeviceOptions } from './device-client.js';
+import { DeviceClient } from './device-client.js';
+import type { DeviceOptions } from './types.js';
 import { helloSocket, type WebSocketConstructor } from './socket.js';
 
 export interface BrowserDeviceOptions extends DeviceOptions {
@@ -14,6 +15,6 @@ export function connectDevice(options: BrowserDeviceOptions): DeviceClient {
 }
 
 export { DeviceClient } from './device-client.js';
-export type { Desired, DeviceEvents, DeviceOptions, OfflineInfo, Welcome } from './device-client.js';
+export type { Desired, DeviceEvents, DeviceOptions, MessageKind, OfflineInfo, Welcome } from './types.js';
 export type { CommandHandler, CommandInfo } from './commands.js';
 export { DeviceError, type PathError } from './device-error.js';

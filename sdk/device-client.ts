@@ -1,72 +1,12 @@
 import { backoffDelay, RECONNECT_BACKOFF, RESEND_BACKOFF, type BackoffOptions } from './backoff.js';
-import { closeReason, isFinalRejection } from './close-codes.js';
+import { finalClose, isFinalRejection, offlineInfo } from './close-codes.js';
 import { answerCommand, type CommandHandler } from './commands.js';
-import { DeviceError, type PathError } from './device-error.js';
+import { DesiredState } from './desired-state.js';
+import { DeviceError, errorOfFrame } from './device-error.js';
 import { Emitter } from './events.js';
 import { DEFAULT_MAX_BUFFERED, DEFAULT_SEND_PER_SEC, Outbox } from './outbox.js';
-import type { OpenSocket, SocketLike } from './socket.js';
-
-export interface DeviceOptions {
-  /** The gateway's device endpoint, e.g. wss://gateway.example:8443/v1/device. */
-  url: string;
-  /** The device's token (wmg_...) or JWT. */
-  token: string;
-  /** Reconnect backoff: full jitter in [0, min(maxMs, minMs * 2^attempt)). */
-  reconnect?: { minMs?: number; maxMs?: number };
-  /** Unacked messages kept (max, default 1000) and written per second at most (sendPerSec, default 50). */
-  outbox?: { max?: number; sendPerSec?: number };
-}
-
-export interface Welcome {
-  device: string;
-  model: string;
-  heartbeatMs: number;
-  maxFrameBytes: number;
-}
-
-export interface Desired {
-  version: number;
-  state: Record<string, unknown>;
-  delta: Record<string, unknown>;
-}
-
-export type MessageKind = 'telemetry' | 'state';
-
-export interface OfflineInfo {
-  /** The WebSocket close code (1006 when the connection failed or dropped). */
-  code: number;
-  /** The error code the close stands for (unauthorized, replaced, shutting_down...), if any. */
-  reason?: string;
-  /** Why a connection attempt failed before the welcome (ECONNREFUSED, http_503...), where the platform says. */
-  cause?: string;
-  /** Whether this connection had got its welcome. */
-  welcomed: boolean;
-  /** When the next attempt starts; absent when the device stopped for good. */
-  reconnectInMs?: number;
-}
-
-export interface DeviceEvents {
-  welcome: (welcome: Welcome) => void;
-  online: (welcome: Welcome) => void;
-  offline: (info: OfflineInfo) => void;
-  error: (error: DeviceError) => void;
-  /** A message was written to the socket; `resend` when an earlier write of it went unacked. */
-  sent: (info: { id: string; kind: MessageKind; resend: boolean }) => void;
-  acked: (info: { id: string; kind: MessageKind; latencyMs: number }) => void;
-  /** Any error frame, retried ones (rate_limited) included. */
-  refused: (info: { id?: string; code: string }) => void;
-}
-
-interface Sending {
-  kind: MessageKind;
-  resolve(): void;
-  reject(error: DeviceError): void;
-}
-
-type Phase = 'connecting' | 'online' | 'closing' | 'offline' | 'stopped';
-
-// After these closes, reconnecting cannot help (4401) or would fight another copy of the device (4409).
-const FINAL_CLOSES = new Set(['unauthorized', 'replaced']);
+import { causeOf, checkDeviceUrl, type OpenSocket, type SocketLike } from './socket.js';
+import type { Desired, DeviceEvents, DeviceOptions, MessageKind, Phase, Sending, Welcome } from './types.js';
 
 /**
  * A device connection that stays up: reconnects with full-jitter backoff, keeps
@@ -80,12 +20,11 @@ export class DeviceClient extends Emitter<DeviceEvents> {
   readonly #backoff: BackoffOptions;
   readonly #outbox: Outbox<Sending>;
   readonly #commands = new Map<string, CommandHandler>();
-  readonly #desiredHandlers = new Set<(desired: Desired) => void>();
+  readonly #desired = new DesiredState((error) => this.#emitError(error));
   readonly #idPrefix = Math.random().toString(36).slice(2, 8);
   #socket: SocketLike | undefined;
   #phase: Phase = 'connecting';
   #welcome: Welcome | undefined;
-  #desired: Desired | undefined;
   #attempt = 0;
   #retryAttempt = 0;
   #seq = 0;
@@ -101,8 +40,7 @@ export class DeviceClient extends Emitter<DeviceEvents> {
 
   constructor(options: DeviceOptions, open: OpenSocket) {
     super();
-    const protocol = new URL(options.url).protocol;
-    if (protocol !== 'wss:' && protocol !== 'ws:') throw new TypeError(`url must be ws:// or wss://, not ${protocol}`);
+    checkDeviceUrl(options.url);
     this.#options = options;
     this.#open = open;
     this.#backoff = { baseMs: options.reconnect?.minMs ?? RECONNECT_BACKOFF.baseMs, capMs: options.reconnect?.maxMs ?? RECONNECT_BACKOFF.capMs };
@@ -121,7 +59,7 @@ export class DeviceClient extends Emitter<DeviceEvents> {
 
   /** The latest desired state the gateway sent, if any. */
   get desired(): Desired | undefined {
-    return this.#desired;
+    return this.#desired.latest;
   }
 
   /** Telemetry and state not yet acked (buffered or in flight). */
@@ -153,10 +91,7 @@ export class DeviceClient extends Emitter<DeviceEvents> {
 
   /** Called with each desired state the gateway sends, and at once with the latest one already known. */
   onDesired(handler: (desired: Desired) => void): () => void {
-    this.#desiredHandlers.add(handler);
-    const known = this.#desired;
-    if (known) queueMicrotask(() => this.#deliverDesired(handler, known));
-    return () => this.#desiredHandlers.delete(handler);
+    return this.#desired.add(handler);
   }
 
   /**
@@ -199,7 +134,16 @@ export class DeviceClient extends Emitter<DeviceEvents> {
     if (this.#phase === 'stopped') return;
     this.#phase = 'connecting';
     let failure: string | undefined;
-    const { socket, hello } = this.#open(this.#options.url, this.#options.token);
+    let opened: ReturnType<OpenSocket>;
+    try {
+      opened = this.#open(this.#options.url, this.#options.token);
+    } catch (err) {
+      // The platform refused the options outright (a token with characters no header may carry...): retrying cannot help.
+      const error = new DeviceError('connect_failed', (err as Error).message);
+      this.#stop(error);
+      return this.#emitError(error);
+    }
+    const { socket, hello } = opened;
     this.#socket = socket;
     socket.onopen = () => {
       if (hello) socket.send(JSON.stringify({ type: 'hello', token: this.#options.token }));
@@ -230,9 +174,11 @@ export class DeviceClient extends Emitter<DeviceEvents> {
       case 'error':
         return this.#onErrorFrame(id, frame);
       case 'command':
-        return void answerCommand(this.#commands, frame, (reply) => this.#sendNow(reply));
+        return void answerCommand(this.#commands, frame, (reply) => this.#sendNow(reply)).catch((err: Error) =>
+          this.#emitError(new DeviceError('command_result_failed', err.message)),
+        );
       case 'desired':
-        return this.#onDesired(frame as unknown as Desired);
+        return this.#desired.update(frame as unknown as Desired);
       default:
         // Frames this version does not know are ignored, so a newer gateway does not break old devices.
         return;
@@ -240,6 +186,8 @@ export class DeviceClient extends Emitter<DeviceEvents> {
   }
 
   #onWelcome(welcome: Welcome): void {
+    // Closing or stopped meanwhile: this connection is on its way out.
+    if (this.#phase !== 'connecting') return;
     this.#phase = 'online';
     this.#welcomed = true;
     this.#attempt = 0;
@@ -260,9 +208,9 @@ export class DeviceClient extends Emitter<DeviceEvents> {
   }
 
   #onErrorFrame(id: string | undefined, frame: Record<string, unknown>): void {
-    const code = typeof frame.code === 'string' ? frame.code : 'unknown_error';
+    const error = errorOfFrame(frame);
+    const code = error.code;
     this.emit('refused', id === undefined ? { code } : { id, code });
-    const error = new DeviceError(code, typeof frame.message === 'string' ? frame.message : code, Array.isArray(frame.errors) ? (frame.errors as PathError[]) : []);
     if (id === undefined || !this.#outbox.has(id)) return this.#emitError(error);
     if (isFinalRejection(code)) {
       this.#outbox.reject(id)!.reject(error);
@@ -279,33 +227,17 @@ export class DeviceClient extends Emitter<DeviceEvents> {
     }, backoffDelay(this.#retryAttempt++, RESEND_BACKOFF) + 50);
   }
 
-  #onDesired(desired: Desired): void {
-    this.#desired = { version: desired.version, state: desired.state, delta: desired.delta };
-    for (const handler of this.#desiredHandlers) this.#deliverDesired(handler, this.#desired);
-  }
-
-  #deliverDesired(handler: (desired: Desired) => void, desired: Desired): void {
-    try {
-      handler(desired);
-    } catch (err) {
-      this.#emitError(new DeviceError('desired_handler_failed', (err as Error).message ?? String(err)));
-    }
-  }
-
   #onClose(code: number, failure: string | undefined): void {
     const welcomed = this.#welcomed;
     this.#welcomed = false;
     this.#socket = undefined;
     this.#outbox.requeueAll();
     this.#clearSendTimers();
-    const reason = failure === 'http_401' || failure === 'http_403' ? 'unauthorized' : closeReason(code);
-    const info: OfflineInfo = { code, welcomed };
-    if (reason) info.reason = reason;
-    if (failure && !welcomed) info.cause = failure;
+    const info = offlineInfo(code, failure, welcomed);
     if (this.#phase === 'stopped') return this.emit('offline', info);
-    if (reason && FINAL_CLOSES.has(reason)) {
-      const message = reason === 'unauthorized' ? 'the gateway refused the token (4401)' : 'a newer connection of this device took over (4409)';
-      const error = new DeviceError(reason, message);
+    const final = info.reason === undefined ? undefined : finalClose(info.reason);
+    if (final) {
+      const error = new DeviceError(info.reason!, final);
       this.#stop(error);
       this.emit('offline', info);
       return this.#emitError(error);
@@ -362,12 +294,4 @@ export class DeviceClient extends Emitter<DeviceEvents> {
     if (this.hasListeners('error')) this.emit('error', error);
     else console.warn(`ws-mqtt-gateway device: ${error.code}: ${error.message}`);
   }
-}
-
-// Node's ws reports the cause (ECONNREFUSED, an HTTP status); browsers tell nothing.
-function causeOf(event: unknown): string {
-  const error = (event as { error?: { code?: unknown; message?: unknown } }).error;
-  if (typeof error?.code === 'string') return error.code;
-  const status = typeof error?.message === 'string' ? /Unexpected server response: (\d+)/.exec(error.message) : null;
-  return status ? `http_${status[1]}` : 'connect_error';
 }

@@ -20,3 +20,10 @@ export class DeviceError extends Error {
     super(message);
   }
 }
+
+/** The DeviceError an error frame stands for (docs/protocol.md: code, message, errors). */
+export function errorOfFrame(frame: Record<string, unknown>): DeviceError {
+  const code = typeof frame.code === 'string' ? frame.code : 'unknown_error';
+  const message = typeof frame.message === 'string' ? frame.message : code;
+  return new DeviceError(code, message, Array.isArray(frame.errors) ? (frame.errors as PathError[]) : []);
+}

@@ -1,6 +1,7 @@
 // ws-mqtt-gateway/device in Node: the token goes in the Authorization header, over the `ws` package.
 import WebSocket from 'ws';
-import { DeviceClient, type DeviceOptions } from './device-client.js';
+import { DeviceClient } from './device-client.js';
+import type { DeviceOptions } from './types.js';
 import { helloSocket, type SocketLike, type WebSocketConstructor } from './socket.js';
 
 export interface NodeDeviceOptions extends DeviceOptions {
@@ -24,6 +25,6 @@ export function connectDevice(options: NodeDeviceOptions): DeviceClient {
 }
 
 export { DeviceClient } from './device-client.js';
-export type { Desired, DeviceEvents, DeviceOptions, OfflineInfo, Welcome } from './device-client.js';
+export type { Desired, DeviceEvents, DeviceOptions, MessageKind, OfflineInfo, Welcome } from './types.js';
 export type { CommandHandler, CommandInfo } from './commands.js';
 export { DeviceError, type PathError } from './device-error.js';

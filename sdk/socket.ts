@@ -21,3 +21,17 @@ export type OpenSocket = (url: string, token: string) => { socket: SocketLike; h
 export function helloSocket(WebSocket: WebSocketConstructor): OpenSocket {
   return (url) => ({ socket: new WebSocket(url) as SocketLike, hello: true });
 }
+
+/** The failure cause in a WebSocket error event: Node's ws tells it (ECONNREFUSED, an HTTP status), browsers do not. */
+export function causeOf(event: unknown): string {
+  const error = (event as { error?: { code?: unknown; message?: unknown } }).error;
+  if (typeof error?.code === 'string') return error.code;
+  const status = typeof error?.message === 'string' ? /Unexpected server response: (\d+)/.exec(error.message) : null;
+  return status ? `http_${status[1]}` : 'connect_error';
+}
+
+/** A device endpoint must be ws:// or wss://; anything else is the caller's mistake, thrown at once. */
+export function checkDeviceUrl(url: string): void {
+  const protocol = new URL(url).protocol;
+  if (protocol !== 'wss:' && protocol !== 'ws:') throw new TypeError(`url must be ws:// or wss://, not ${protocol}`);
+}

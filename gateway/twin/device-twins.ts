@@ -58,7 +58,10 @@ export class DeviceTwins {
         if (invalid) return this.#reject(device, fail('invalid_desired', invalid).error, version);
         const written = await this.ctx.store.writeDesired(device, desired, version, Date.now());
         // Another gateway process sharing the store changed this twin in between.
-        if (!written) return this.#reject(device, fail('version_conflict', []).error, (await this.ctx.store.get(device)).version);
+        if (!written) {
+          const raced = [{ path: '/version', message: 'the twin changed while this change was applied' }];
+          return this.#reject(device, fail('version_conflict', raced).error, (await this.ctx.store.get(device)).version);
+        }
         this.ctx.log.info('desired state accepted', { device, version: written.version });
         this.ctx.publish(device, this.ctx.topics.desiredStatus(device), { status: 'accepted', version: written.version }, false);
         this.#announce(written);
