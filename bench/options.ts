@@ -11,7 +11,7 @@ export interface BenchOptions {
   outDir: string | undefined;
 }
 
-const SCENARIOS: readonly ScenarioName[] = ['saturation', 'saturation-durable', 'fixed-rate', 'memory', 'commands', 'storm'];
+const SCENARIOS: readonly ScenarioName[] = ['saturation', 'saturation-durable', 'fixed-rate', 'memory', 'commands', 'storm', 'cluster'];
 
 function duration(value: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(value);
@@ -34,7 +34,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     .description('Throughput, loss, latency, memory, command round trip and connection storm: ours side by side with its peers')
     .option('--quick', 'short runs and smaller device counts (under 2 minutes)', false)
     .option('--duration <time>', 'length of each timed scenario, e.g. 2s', duration)
-    .option('--only <peers>', 'comma-separated peers: ours, ours-offload, ws-ceiling, wss-ceiling, mosquitto, mosquitto-mq0, aedes, node-red', list)
+    .option('--only <peers>', 'comma-separated peers: ours, ours-offload, ours-redis, ours-workers2, ws-ceiling, wss-ceiling, mosquitto, mosquitto-mq0, aedes, node-red', list)
     .option('--scenarios <names>', `comma-separated: ${SCENARIOS.join(', ')}`, scenarioList)
     .option('--out <dir>', 'where to write <timestamp>.json (default bench/results)')
     .parse(argv, { from: 'user' })

@@ -27,6 +27,7 @@ export function devicesFor(plan: Plan, scenario: ScenarioName): number {
   switch (scenario) {
     case 'saturation':
     case 'saturation-durable':
+    case 'cluster':
       return plan.saturation.devices;
     case 'fixed-rate':
       return plan.fixedRate.devices;
@@ -46,6 +47,8 @@ export function taskFor(plan: Plan, scenario: ScenarioName, peer: RunningPeer): 
       return { scenario, target, ...plan.saturation };
     case 'saturation-durable':
       return { scenario: 'saturation', target, ...plan.saturation, persistentSubscriber: true };
+    case 'cluster':
+      return { scenario: 'saturation', target, ...plan.saturation };
     case 'fixed-rate':
       return { scenario, target, ...plan.fixedRate };
     case 'memory':

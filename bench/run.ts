@@ -14,6 +14,7 @@ import { parseOptions } from './options.js';
 import { REPO_ROOT } from './paths.js';
 import { aedesWs } from './peers/aedes-ws.js';
 import { gatewayPeer, SATURATION_LIMITS } from './peers/gateway.js';
+import { clusterGatewayPeer } from './peers/gateway-cluster.js';
 import { mosquitto, mosquittoUnqueued } from './peers/mosquitto.js';
 import { nodeRed } from './peers/node-red.js';
 import type { Peer, ScenarioName } from './peers/peer.js';
@@ -25,7 +26,7 @@ import type { BenchReport, Results } from './report/results.js';
 import { formatReport } from './report/table.js';
 import { checkTargets } from './report/targets.js';
 
-const SCENARIO_ORDER: readonly ScenarioName[] = ['saturation', 'saturation-durable', 'fixed-rate', 'memory', 'commands', 'storm'];
+const SCENARIO_ORDER: readonly ScenarioName[] = ['saturation', 'saturation-durable', 'fixed-rate', 'memory', 'commands', 'storm', 'cluster'];
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const ours = gatewayPeer();
   const oursOffload = gatewayPeer(true, options.quick);
-  const all: Peer[] = [ours, oursOffload, wsCeiling, wssCeiling, mosquitto, mosquittoUnqueued, aedesWs, nodeRed];
+  const all: Peer[] = [ours, oursOffload, clusterGatewayPeer(1), clusterGatewayPeer(2), wsCeiling, wssCeiling, mosquitto, mosquittoUnqueued, aedesWs, nodeRed];
   const peers = all.filter((peer) => !options.only || options.only.includes(peer.name));
   const scenarios = SCENARIO_ORDER.filter((s) => !options.scenarios || options.scenarios.includes(s));
 
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
           continue;
         }
         try {
-          const { result, cpu, peakRssKiB } = await runInGenerator(taskFor(plan, scenario, running), running.pid, 180_000);
+          const { result, cpu, peakRssKiB } = await runInGenerator(taskFor(plan, scenario, running), running, 180_000);
           results[scenario]![peer.name] = { result, cpu, peakRssKiB };
           log(`  ${JSON.stringify(result).slice(0, 400)}`);
           const perMessage = 'deliveredPerSec' in result ? `, ${Math.round((cpu.serverSeconds * 1e6) / (result as SaturationResult).delivered)} µs server CPU per delivered message` : '';

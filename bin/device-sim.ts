@@ -27,10 +27,10 @@ program
   .option('--model <model>', 'device model (env-sensor, tracker, meter)', 'env-sensor')
   .option('--data-dir <dir>', "the gateway's data dir", './data')
   .option('--out <file>', 'tokens file to write', 'tokens.json')
-  .action((flags: { count: string; prefix: string; model: string; dataDir: string; out: string }) => {
+  .action(async (flags: { count: string; prefix: string; model: string; dataDir: string; out: string }) => {
     const count = parseCount(flags.count);
     if (!count.ok) exitWith(count.error);
-    const report = provisionDevices({ ...flags, count: count.value });
+    const report = await provisionDevices({ ...flags, count: count.value });
     if (!report.ok) exitWith(report.error);
     process.stderr.write(
       `device-sim: ${report.value.created} devices added, ${report.value.kept} already in ${flags.out}; ` +
@@ -71,7 +71,7 @@ program
     const duration = flags.duration === undefined ? undefined : parseDuration(flags.duration);
     if (duration && !duration.ok) exitWith(duration.error);
     process.stderr.write(demoIntro(flags.dataDir));
-    const options = prepareDemo({ dataDir: flags.dataDir, url: flags.url, durationMs: duration?.value, json: flags.json === true });
+    const options = await prepareDemo({ dataDir: flags.dataDir, url: flags.url, durationMs: duration?.value, json: flags.json === true });
     if (!options.ok) exitWith(options.error);
     await runFleet(options.value, io);
     process.exit(0);

@@ -19,6 +19,7 @@ common(program.command('start').description('run the gateway'))
   .option('--dev', 'create/use a self-signed certificate in the data dir')
   .option('--tls-offload', 'serve devices plain ws:// because a proxy in front terminates TLS (never expose it directly)')
   .option('--json', 'print the bound addresses as one JSON line')
+  .option('--workers <n>', 'gateway processes sharing the ports on this host, or auto (one per CPU); more than 1 needs cluster.redis', '1')
   .action(startCommand);
 
 const devices = program.command('devices').description('provision device tokens');

@@ -37,11 +37,11 @@ so running it again reuses the same devices. Ctrl-C stops it and prints a summar
  * options for a run against the local dev gateway. Nothing is started in the
  * background: the gateway is the user's own `npm start`.
  */
-export function prepareDemo(flags: DemoFlags): SimResult<RunOptions> {
+export async function prepareDemo(flags: DemoFlags): Promise<SimResult<RunOptions>> {
   const out = join(flags.dataDir, DEMO_TOKENS_FILE);
   let devices: DeviceIdentity[] = [];
   for (const group of DEMO_FLEET) {
-    const report = provisionDevices({ ...group, dataDir: flags.dataDir, out });
+    const report = await provisionDevices({ ...group, dataDir: flags.dataDir, out });
     if (!report.ok) return report;
     devices = report.value.devices;
   }

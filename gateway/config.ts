@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { ConfigError } from './errors.js';
-import type { LogLevel } from './log.js';
+import type { HttpAuthMode } from './http/basic-auth.js';
+import type { LogFormat, LogLevel } from './log.js';
 
 export interface GatewayConfig {
   dataDir: string;
   dev: boolean;
-  log: { level: LogLevel };
+  log: { level: LogLevel; format: LogFormat };
   ws: { host: string; port: number; backlog: number; tlsOffload: boolean };
   mqtt: {
     host: string;
@@ -20,7 +21,7 @@ export interface GatewayConfig {
     maxSessionQueue: number;
     sessionExpiryMs: number;
   };
-  http: { host: string; port: number };
+  http: { host: string; port: number; auth: HttpAuthMode };
   tls: { cert?: string; key?: string };
   auth: { timeoutMs: number; jwt?: JwtConfig };
   devices: { sessionPolicy: 'takeover' | 'multi'; heartbeatMs: number };
@@ -37,6 +38,8 @@ export interface GatewayConfig {
   };
   models: { dir?: string };
   commands: { defaultTtlMs: number; maxTtlMs: number; resultTimeoutMs: number; maxQueuePerDevice: number; startupReportDelayMs: number };
+  /** Set: several gateway nodes share one fleet through this Redis (docs/scale-out.md). */
+  cluster: { redis?: string };
 }
 
 /** auth.jwt: device JWTs checked against an issuer's keys, beside per-device tokens. */

@@ -32,7 +32,10 @@ export const ERRORS = {
   // Broker state in the store (docs/durability.md): logged, never sent to a device.
   session_queue_full: { message: 'A persistent MQTT session reached mqtt.maxSessionQueue; its oldest queued messages are dropped' },
   session_expired: { message: 'A persistent MQTT session was offline longer than mqtt.sessionExpiryMs and was dropped' },
-  store_unavailable: { message: 'The gateway store refused a write (disk full, locked or read-only); nothing of it was acked' },
+  store_unavailable: { message: 'The gateway store refused a write or cannot be reached (disk full, locked, Redis away); nothing of it was acked: send it again later' },
+  // Scale-out (docs/scale-out.md): logged.
+  node_lost: { message: 'A gateway node stopped beating in Redis; a survivor corrected the presence of its devices' },
+  worker_died: { message: 'A gateway worker process of start --workers exited; the primary started another' },
   // Provisioning (CLI) errors.
   invalid_device_id: { message: 'Device id must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
   unknown_model: { message: 'No schemas for this device model in schemas/models/' },

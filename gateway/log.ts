@@ -1,8 +1,10 @@
 import { pino, stdTimeFunctions, type DestinationStream } from 'pino';
+import { prettyLine } from './log-pretty.js';
 
-// One JSON object per line on stderr (stdout is reserved for the CLI's own
-// output, such as `start --json`).
+// One event per line on stderr (stdout is reserved for the CLI's own output, such
+// as `start --json`): JSON, or a readable line for a terminal (log.format).
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export type LogFormat = 'auto' | 'json' | 'pretty';
 
 export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
@@ -22,8 +24,16 @@ export const REDACTED_PATHS = [
   '*.headers',
 ];
 
-export function createLogger(level: LogLevel, write: (line: string) => void = (line) => process.stderr.write(line)): Logger {
-  const stream: DestinationStream = { write };
+/** `auto` is pretty on a terminal and JSON anywhere else (a file, a pipe, a log collector). */
+export function createLogger(
+  level: LogLevel,
+  write: (line: string) => void = (line) => process.stderr.write(line),
+  format: LogFormat = 'json',
+  terminal = process.stderr.isTTY === true,
+): Logger {
+  const pretty = format === 'pretty' || (format === 'auto' && terminal);
+  // Formatting the finished JSON line keeps one pipeline, redaction included, for both formats.
+  const stream: DestinationStream = { write: pretty ? (line) => write(prettyLine(line, terminal)) : write };
   const logger = pino(
     {
       level,

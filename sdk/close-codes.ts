@@ -18,9 +18,13 @@ export function closeReason(code: number): string | undefined {
   return CLOSE_CODE_NAMES[code];
 }
 
+// The gateway did not take the message this time (too fast, a failed publish, the cluster's
+// store away): it asks for a resend. Every other refusal is final.
+const RETRIED = new Set(['rate_limited', 'internal_error', 'store_unavailable']);
+
 /** Error frames after which the gateway will never accept that message: resending cannot help. */
 export function isFinalRejection(code: string): boolean {
-  return code !== 'rate_limited' && code !== 'internal_error';
+  return !RETRIED.has(code);
 }
 
 /** What a close means: the error code it stands for (an HTTP 401/403 on the upgrade is unauthorized too), and the cause of a failed attempt. */

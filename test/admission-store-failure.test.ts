@@ -17,8 +17,8 @@ test('a device connecting while the command store fails does not stop the gatewa
     if (line.code === 'internal_error' && line.device === 'env-2') internalErrors.push(line);
   });
   t.after(() => gw.close());
-  const healthy = await connectDevice(gw, provision(gw, 'env-1'));
-  const token = provision(gw, 'env-2');
+  const healthy = await connectDevice(gw, await provision(gw, 'env-1'));
+  const token = await provision(gw, 'env-2');
 
   gw.store.exec('ALTER TABLE commands RENAME TO commands_away');
   const late = await openDevice(gw, token);

@@ -13,7 +13,7 @@ import { provision, startTestGateway, tempDataDir } from './helpers/gateway.js';
 test('the welcome frame names the device, its model and the limits', async (t) => {
   const gw = await startTestGateway({ devices: { heartbeatMs: 15000 }, limits: { maxFrameBytes: 4096 } });
   t.after(() => gw.close());
-  const device = await openDevice(gw, provision(gw, 'trk-1', 'tracker'));
+  const device = await openDevice(gw, await provision(gw, 'trk-1', 'tracker'));
   assert.deepEqual(await device.nextFrame(), { type: 'welcome', device: 'trk-1', model: 'tracker', heartbeatMs: 15000, maxFrameBytes: 4096 });
   await device.close();
 });
@@ -21,7 +21,7 @@ test('the welcome frame names the device, its model and the limits', async (t) =
 test('an unknown or malformed bearer token is closed with 4401', async (t) => {
   const gw = await startTestGateway();
   t.after(() => gw.close());
-  provision(gw, 'env-1');
+  await provision(gw, 'env-1');
   assert.deepEqual(await (await openDevice(gw, 'wmg_not-a-real-token')).closed, { code: 4401, reason: 'unauthorized' });
   const ws = new WebSocket(gw.addresses.ws, { ca: gw.ca, headers: { authorization: 'Basic abc' } });
   const code = await new Promise((resolve) => ws.on('close', resolve));
@@ -31,7 +31,7 @@ test('an unknown or malformed bearer token is closed with 4401', async (t) => {
 test('a browser authenticates with a hello frame', async (t) => {
   const gw = await startTestGateway();
   t.after(() => gw.close());
-  const device = await connectDevice(gw, provision(gw, 'env-1'), { hello: true });
+  const device = await connectDevice(gw, await provision(gw, 'env-1'), { hello: true });
   device.send(telemetry('m-1', { temperature: 20, humidity: 30 }));
   assert.deepEqual(await device.nextFrame(), { type: 'ack', id: 'm-1' });
   await device.close();
@@ -57,7 +57,7 @@ test('a socket that does not authenticate within auth.timeoutMs is closed with 4
 test('only /v1/device upgrades; other paths get HTTP 404', async (t) => {
   const gw = await startTestGateway();
   t.after(() => gw.close());
-  const token = provision(gw, 'env-1');
+  const token = await provision(gw, 'env-1');
   const url = gw.addresses.ws.replace('/v1/device', '/v2/other');
   const ws = new WebSocket(url, { ca: gw.ca, headers: { authorization: `Bearer ${token}` } });
   ws.on('error', () => {}); // aborting the refused handshake below reports an error we expect
@@ -69,7 +69,7 @@ test('only /v1/device upgrades; other paths get HTTP 404', async (t) => {
 test('devices revoke (from the CLI, another process) closes the live socket with 4401 and the token stops working', async (t) => {
   const gw = await startTestGateway();
   t.after(() => gw.close());
-  const token = provision(gw, 'env-1');
+  const token = await provision(gw, 'env-1');
   const device = await connectDevice(gw, token);
   const revoked = await runCli(['devices', 'revoke', 'env-1', '--data-dir', gw.dataDir]);
   assert.equal(revoked.code, 0, revoked.stderr);
@@ -80,9 +80,9 @@ test('devices revoke (from the CLI, another process) closes the live socket with
 test('devices rotate closes sockets on the old token; the new token connects', async (t) => {
   const gw = await startTestGateway();
   t.after(() => gw.close());
-  const oldToken = provision(gw, 'env-1');
+  const oldToken = await provision(gw, 'env-1');
   const device = await connectDevice(gw, oldToken);
-  const rotated = gw.devices.rotate('env-1');
+  const rotated = await gw.devices.rotate('env-1');
   assert.ok(rotated.ok);
   assert.equal((await device.closed).code, 4401);
   assert.equal((await (await openDevice(gw, oldToken)).closed).code, 4401);
@@ -103,12 +103,12 @@ test('ids with wildcards, slashes, or out of the id pattern are refused at provi
   const gw = await startTestGateway();
   t.after(() => gw.close());
   for (const id of ['+', '#', 'a/b', 'dev+1', 'dev#', '', '-lead', 'x'.repeat(65), 'sp ace', '$SYS']) {
-    const result = gw.devices.add(id, 'env-sensor');
+    const result = await gw.devices.add(id, 'env-sensor');
     assert.equal(result.ok ? 'ok' : result.error.code, 'invalid_device_id', `id ${JSON.stringify(id)}`);
   }
-  assert.equal(gw.devices.add('ok-1.a_b', 'env-sensor').ok, true);
-  assert.equal(gw.devices.add('x'.repeat(64), 'env-sensor').ok, true);
-  const unknownModel = gw.devices.add('dev-9', 'toaster');
+  assert.equal((await gw.devices.add('ok-1.a_b', 'env-sensor')).ok, true);
+  assert.equal((await gw.devices.add('x'.repeat(64), 'env-sensor')).ok, true);
+  const unknownModel = await gw.devices.add('dev-9', 'toaster');
   assert.equal(unknownModel.ok ? 'ok' : unknownModel.error.code, 'unknown_model');
 });
 
@@ -118,9 +118,9 @@ test('a device whose model has no schemas any more is closed with 1011 internal_
   cpSync(join(SHIPPED_MODELS_DIR, 'env-sensor'), join(models, 'env-sensor'), { recursive: true });
   const gw = await startTestGateway({ models: { dir: models } });
   t.after(() => gw.close());
-  const orphan = await openDevice(gw, provision(gw, 'meter-1', 'meter'));
+  const orphan = await openDevice(gw, await provision(gw, 'meter-1', 'meter'));
   assert.deepEqual(await orphan.closed, { code: 1011, reason: 'internal_error' });
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
   device.send(telemetry('m-1', { temperature: 20, humidity: 30 }));
   assert.deepEqual(await device.nextFrame(), { type: 'ack', id: 'm-1' });
   await device.close();

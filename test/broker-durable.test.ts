@@ -18,6 +18,8 @@ import { openStore } from '../gateway/store/open-store.js';
 import { runCli, spawnGateway, type GatewayProcess } from './helpers/cli.js';
 import { TestDevice, telemetry } from './helpers/device.js';
 import { tempDataDir } from './helpers/gateway.js';
+import { SqliteUserRows } from '../gateway/registry/sqlite-user-rows.js';
+import { SqliteDeviceRows } from '../gateway/registry/sqlite-device-rows.js';
 
 const READINGS = 60;
 const ARCHIVER: IClientOptions = { clientId: 'archiver-1', clean: false, username: 'archiver', password: 'pw', reconnectPeriod: 0 };
@@ -28,8 +30,8 @@ async function provisioned(t: TestContext): Promise<{ dataDir: string; token: st
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const store = openStore(dataDir);
   try {
-    const added = new DeviceRegistry(store, listModelNames(SHIPPED_MODELS_DIR)).add('env-1', 'env-sensor');
-    const user = await new UserRegistry(store).add('archiver', 'pw', [], ['devices/#']);
+    const added = await new DeviceRegistry(new SqliteDeviceRows(store), listModelNames(SHIPPED_MODELS_DIR)).add('env-1', 'env-sensor');
+    const user = await new UserRegistry(new SqliteUserRows(store)).add('archiver', 'pw', [], ['devices/#']);
     assert.ok(added.ok && user.ok);
     return { dataDir, token: added.value.token };
   } finally {

@@ -43,7 +43,7 @@ test('a persistent session keeps at most mqtt.maxSessionQueue messages, drops th
   const { gw, lines } = await gatewayWithLog({ mqtt: { port: 0, maxSessionQueue: 5 } });
   t.after(() => gw.close());
   await leaveSessionOffline(gw);
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
   t.after(() => device.close());
   await sendAndAck(device, ['r-1', 'r-2', 'r-3', 'r-4', 'r-5', 'r-6', 'r-7', 'r-8']);
 
@@ -82,7 +82,7 @@ test('a persistent session offline longer than mqtt.sessionExpiryMs is dropped a
   });
   assert.equal(connack.sessionPresent, false);
   // Its subscription is gone too: a reading queues nothing for it.
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
   t.after(() => device.close());
   await sendAndAck(device, ['r-1']);
   assert.equal(gw.store.prepare("SELECT count(*) FROM broker_outgoing WHERE client_id = 'archiver-1'").pluck().get(), 0);
@@ -92,7 +92,7 @@ test('when the store refuses the write, the device gets internal_error instead o
   const { gw, lines } = await gatewayWithLog({});
   t.after(() => gw.close());
   await leaveSessionOffline(gw);
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
   t.after(() => device.close());
   // What a full disk does to the queue insert, from a second connection as another process would.
   gw.store.exec("CREATE TRIGGER refuse_queue BEFORE INSERT ON broker_outgoing BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
@@ -121,7 +121,7 @@ test('state and telemetry sent back to back both reach a live subscriber, in ord
   t.after(() => gw.close());
   const backend = await subscribedBackend(gw, 'devices/#');
   t.after(() => backend.close());
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
   t.after(() => device.close());
   for (let i = 0; i < 20; i++) {
     // One write, so the gateway reads both frames in one chunk and publishes them in one turn.

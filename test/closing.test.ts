@@ -40,8 +40,8 @@ test('a revoked device that ignores the 4401 close frame: its later frames are n
   t.after(() => gw.close());
   const backend = await subscribedBackend(gw, 'devices/+/telemetry');
   t.after(() => backend.close());
-  const healthy = await connectDevice(gw, provision(gw, 'healthy-1'));
-  const raw = await connectRawDevice(gw, provision(gw, 'env-1'));
+  const healthy = await connectDevice(gw, await provision(gw, 'healthy-1'));
+  const raw = await connectRawDevice(gw, await provision(gw, 'env-1'));
   t.after(() => raw.destroy());
 
   // While open, the hand-written client is an ordinary device: acked and published.
@@ -50,7 +50,7 @@ test('a revoked device that ignores the 4401 close frame: its later frames are n
   const before = await backend.nextMessage();
   assert.deepEqual([before.topic, before.payload.id], ['devices/env-1/telemetry', 'before']);
 
-  assert.ok(gw.devices.revoke('env-1').ok);
+  assert.ok((await gw.devices.revoke('env-1')).ok);
   const close = await sendAfterClose(raw, ['after-1', 'after-2', 'after-3']);
   assert.equal(close.code, 4401);
   assert.equal(close.reason, 'unauthorized');
@@ -67,7 +67,7 @@ test('a device taken over by its own newer connection gets 4409, and what the ol
   t.after(() => gw.close());
   const backend = await subscribedBackend(gw, 'devices/+/telemetry');
   t.after(() => backend.close());
-  const token = provision(gw, 'env-1');
+  const token = await provision(gw, 'env-1');
   const old = await connectRawDevice(gw, token);
   t.after(() => old.destroy());
 

@@ -25,13 +25,13 @@ test('a command published while the device socket is closing stays queued (accep
   t.after(() => observer.close());
   const commander = await connectBackend(gw, { pub: ['devices/+/commands'] });
   t.after(() => commander.close());
-  const raw = await connectRawDevice(gw, provision(gw, 'env-1'));
+  const raw = await connectRawDevice(gw, await provision(gw, 'env-1'));
   t.after(() => raw.destroy());
   let cut = false;
   void raw.ended.then(() => (cut = true));
   assert.equal(describe(await observer.nextMessage()), 'online');
 
-  assert.ok(gw.devices.revoke('env-1').ok);
+  assert.ok((await gw.devices.revoke('env-1')).ok);
   assert.equal((await withDeadline(raw.closeFrame, 5000, 'close frame')).code, 4401);
   await commander.publish('devices/env-1/commands', { id: 'c-1', name: 'set_interval', params: { seconds: 10 } });
   assert.equal(cut, false, 'the PUBACK came after the socket was cut: this run did not test a closing socket');
@@ -42,7 +42,7 @@ test('a command published while the device socket is closing stays queued (accep
   assert.deepEqual(raw.afterClose, []);
   assert.equal(describe(await observer.nextMessage()), 'offline');
 
-  const rotated = gw.devices.rotate('env-1');
+  const rotated = await gw.devices.rotate('env-1');
   assert.ok(rotated.ok);
   const device = await connectDevice(gw, rotated.value.token);
   t.after(() => device.close());

@@ -16,7 +16,7 @@ test('a command the store refuses gets no PUBACK, its backend is disconnected, n
   t.after(() => gw.close());
   const observer = await subscribedBackend(gw, 'devices/+/commands/+/status');
   t.after(() => observer.close());
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
   const commander = await connectBackend(gw, { pub: ['devices/+/commands'] });
   // Its connection is closed by the broker; endAsync() on it would never settle.
   t.after(() => void commander.client.end(true));

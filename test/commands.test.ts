@@ -34,7 +34,7 @@ test('an online device gets the command and its result is reported: accepted, de
   t.after(() => gw.close());
   const backend = await commander(gw);
   t.after(() => backend.close());
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
 
   const before = Date.now();
   await backend.publish('devices/env-1/commands', { id: 'c-1', name: 'set_interval', params: { seconds: 10 }, ttlMs: 60000 });
@@ -55,7 +55,7 @@ test('ok:false from the device is reported as failed with its error', async (t) 
   t.after(() => gw.close());
   const backend = await commander(gw);
   t.after(() => backend.close());
-  const device = await connectDevice(gw, provision(gw, 'meter-1', 'meter'));
+  const device = await connectDevice(gw, await provision(gw, 'meter-1', 'meter'));
   await backend.publish('devices/meter-1/commands', { id: 'c-1', name: 'set_relay', params: { on: false } });
   await answer(device, () => ({ ok: false, error: { code: 'relay_stuck', message: 'relay did not move' } }));
   const events = await statuses(backend, 3);
@@ -69,7 +69,7 @@ test('commands for an offline device are queued and delivered in order when it c
   t.after(() => gw.close());
   const backend = await commander(gw);
   t.after(() => backend.close());
-  const token = provision(gw, 'env-1');
+  const token = await provision(gw, 'env-1');
   for (let i = 1; i <= 5; i++) await backend.publish('devices/env-1/commands', { id: `c-${i}`, name: 'ping' });
   const accepted = await statuses(backend, 5);
   assert.deepEqual(accepted.map((e) => [e.id, e.status]), [1, 2, 3, 4, 5].map((i) => [`c-${i}`, 'accepted']));
@@ -89,7 +89,7 @@ test('a command whose TTL passes while the device is offline is reported expired
   t.after(() => gw.close());
   const backend = await commander(gw);
   t.after(() => backend.close());
-  const token = provision(gw, 'env-1');
+  const token = await provision(gw, 'env-1');
   await backend.publish('devices/env-1/commands', { id: 'short', name: 'ping', ttlMs: 200 });
   await backend.publish('devices/env-1/commands', { id: 'long', name: 'ping', ttlMs: 60000 });
   const events = await statuses(backend, 3);
@@ -107,7 +107,7 @@ test('a delivered command without a result within resultTimeoutMs is reported ti
   t.after(() => gw.close());
   const backend = await commander(gw);
   t.after(() => backend.close());
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
   await backend.publish('devices/env-1/commands', { id: 'slow', name: 'reboot', params: {} });
   assert.equal((await device.nextFrame()).id, 'slow');
   assert.deepEqual((await statuses(backend, 3)).map((e) => e.status), ['accepted', 'delivered', 'timed_out']);
@@ -122,7 +122,7 @@ test('over commands.maxQueuePerDevice a command is rejected with queue_full', as
   t.after(() => gw.close());
   const backend = await commander(gw);
   t.after(() => backend.close());
-  provision(gw, 'env-1');
+  await provision(gw, 'env-1');
   for (const id of ['q-1', 'q-2', 'q-3']) await backend.publish('devices/env-1/commands', { id, name: 'ping' });
   const events = await statuses(backend, 3);
   assert.deepEqual(events.map((e) => [e.id, e.status]), [['q-1', 'accepted'], ['q-2', 'accepted'], ['q-3', 'rejected']]);
@@ -134,7 +134,7 @@ test('the same command id published twice is delivered once', async (t) => {
   t.after(() => gw.close());
   const backend = await commander(gw);
   t.after(() => backend.close());
-  const token = provision(gw, 'env-1');
+  const token = await provision(gw, 'env-1');
   await backend.publish('devices/env-1/commands', { id: 'once', name: 'ping' });
   await backend.publish('devices/env-1/commands', { id: 'once', name: 'ping' });
   await backend.publish('devices/env-1/commands', { id: 'sentinel', name: 'ping' });
@@ -155,7 +155,7 @@ test('an invalid command or an unknown device is rejected with its code and path
   t.after(() => gw.close());
   const backend = await commander(gw);
   t.after(() => backend.close());
-  provision(gw, 'env-1');
+  await provision(gw, 'env-1');
   await backend.publish('devices/env-1/commands', { id: 'bad-1', name: 'set_interval', params: { seconds: 'soon' } });
   await backend.publish('devices/env-1/commands', { id: 'bad-2', name: 'launch', params: {} });
   await backend.publish('devices/env-1/commands', { id: 'bad-3', name: 'ping', ttlMs: 10 ** 12 });
@@ -177,7 +177,7 @@ test('a command without an id gets a UUID, used in the frame and on the status t
   t.after(() => gw.close());
   const backend = await commander(gw);
   t.after(() => backend.close());
-  const device = await connectDevice(gw, provision(gw, 'trk-1', 'tracker'));
+  const device = await connectDevice(gw, await provision(gw, 'trk-1', 'tracker'));
   await backend.publish('devices/trk-1/commands', { name: 'locate' });
   const command = await answer(device, () => ({ ok: true, result: { lat: 1, lon: 2 } }));
   assert.match(command.id as string, /^[0-9a-f]{8}-[0-9a-f]{4}-/);
@@ -190,7 +190,7 @@ test('with sessionPolicy multi a command goes to the newest connection only', as
   t.after(() => gw.close());
   const backend = await commander(gw);
   t.after(() => backend.close());
-  const token = provision(gw, 'env-1');
+  const token = await provision(gw, 'env-1');
   const older = await connectDevice(gw, token);
   const newer = await connectDevice(gw, token);
   await backend.publish('devices/env-1/commands', { id: 'c-1', name: 'ping' });
@@ -208,7 +208,7 @@ test('a backend without publish permission on the commands topic cannot command 
   t.after(() => gw.close());
   const watcher = await commander(gw);
   t.after(() => watcher.close());
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
   const readOnly = await connectBackend(gw, { pub: ['devices/other-1/commands'], sub: ['devices/#'] });
   const closed = new Promise((resolve) => readOnly.client.once('close', () => resolve(undefined)));
   readOnly.client.publish('devices/env-1/commands', JSON.stringify({ id: 'sneaky', name: 'reboot' }), { qos: 1 });
@@ -235,7 +235,7 @@ test('a malformed command_result gets invalid_command_result with paths and the 
   t.after(() => gw.close());
   const backend = await commander(gw);
   t.after(() => backend.close());
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
   await backend.publish('devices/env-1/commands', { id: 'c-1', name: 'ping' });
   await device.nextFrame();
   device.send({ type: 'command_result', id: 'c-1', ok: false });

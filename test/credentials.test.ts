@@ -15,7 +15,7 @@ test('a hello after header auth is refused with bad_frame, never dead-lettered; 
   const backend = await connectBackend(gw, { sub: ['#'] }, 'everything');
   await backend.subscribe('#');
   t.after(() => backend.close());
-  const token = provision(gw, 'dev-1');
+  const token = await provision(gw, 'dev-1');
   const device = await connectDevice(gw, token);
 
   // The client-library bug: the header was sent, and then the hello too, twice.

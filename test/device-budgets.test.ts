@@ -18,7 +18,7 @@ async function replies(device: TestDevice, count: number): Promise<string[]> {
 test('limits.burst follows limits.messagesPerSec: at 5/s most of a 60-frame burst is rate_limited, and the device may resend after', async (t) => {
   const gw = await startTestGateway({ limits: { messagesPerSec: 5 } });
   t.after(() => gw.close());
-  const device = await connectDevice(gw, provision(gw, 'dev-1'));
+  const device = await connectDevice(gw, await provision(gw, 'dev-1'));
   for (let i = 1; i <= 60; i++) device.send(telemetry(`m-${i}`, { temperature: 20, humidity: 50 }));
   const codes = await replies(device, 60);
   const acked = codes.filter((c) => c === 'ack').length;
@@ -34,7 +34,7 @@ test('limits.burst follows limits.messagesPerSec: at 5/s most of a 60-frame burs
 test('refused frames cost rate budget too: bad frames use up the burst a valid one would have had', async (t) => {
   const gw = await startTestGateway({ limits: { messagesPerSec: 1, burst: 3 } });
   t.after(() => gw.close());
-  const device = await connectDevice(gw, provision(gw, 'dev-1'));
+  const device = await connectDevice(gw, await provision(gw, 'dev-1'));
   device.send('{not json');
   device.send(telemetry('bad', { temperature: 'hot' }));
   device.send({ type: 'nope' });
@@ -46,7 +46,7 @@ test('refused frames cost rate budget too: bad frames use up the burst a valid o
 test('a device that keeps sending refused frames is closed with 4429 flooding, and reconnecting does not refill its budget', async (t) => {
   const gw = await startTestGateway({ limits: { messagesPerSec: 5, refusalsPerSec: 1, refusalBurst: 20 } });
   t.after(() => gw.close());
-  const token = provision(gw, 'dev-1');
+  const token = await provision(gw, 'dev-1');
   const device = await connectDevice(gw, token);
   for (let i = 0; i < 100; i++) device.send('{broken');
   const closed = await device.closed;

@@ -13,6 +13,7 @@ import { openStore } from '../gateway/store/open-store.js';
 import { DEV_CERT_FILE } from '../gateway/tls/load-certificate.js';
 import { spawnGateway } from './helpers/cli.js';
 import { provision, startTestGateway, tempDataDir, type TestGateway } from './helpers/gateway.js';
+import { SqliteDeviceRows } from '../gateway/registry/sqlite-device-rows.js';
 
 const MiB = 1024 * 1024;
 
@@ -59,7 +60,7 @@ function floodUntil(
 
 /** A well-behaved neighbour: one reading every 50 ms; resolves with the slowest ack. */
 async function neighbourAcks(gw: TestGateway, stop: Promise<void>): Promise<{ acked: number; maxMs: number }> {
-  const device = await connectDevice(gw, provision(gw, 'good-1'));
+  const device = await connectDevice(gw, await provision(gw, 'good-1'));
   let running = true;
   void stop.then(() => (running = false));
   let acked = 0;
@@ -91,7 +92,7 @@ test('a device flooding 1 KiB frames of broken JSON for 8 s: neighbour acks < 1 
 
   const stop = new Promise<void>((resolve) => setTimeout(resolve, 8000));
   const [flood, neighbour] = await Promise.all([
-    floodUntil(gw, provision(gw, 'evil-1'), `{"type":"telemetry","data":${'['.repeat(1000)}`, stop),
+    floodUntil(gw, await provision(gw, 'evil-1'), `{"type":"telemetry","data":${'['.repeat(1000)}`, stop),
     neighbourAcks(gw, stop),
   ]);
   // Default budgets: dead letters 10/s with a burst of 20, over 8 s.
@@ -116,7 +117,7 @@ test('a device that sends valid telemetry and never reads is no longer read past
   const dataDir = tempDataDir();
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const store = openStore(dataDir);
-  const added = new DeviceRegistry(store, ['env-sensor']).add('reader-less', 'env-sensor');
+  const added = await new DeviceRegistry(new SqliteDeviceRows(store), ['env-sensor']).add('reader-less', 'env-sensor');
   store.close();
   assert.ok(added.ok);
   const gateway = await spawnGateway(dataDir, [], { WMG_DEVICES_HEARTBEAT_MS: '2000', WMG_LIMITS_MESSAGES_PER_SEC: '1000000', WMG_LIMITS_BURST: '1000000' });

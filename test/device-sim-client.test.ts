@@ -30,7 +30,7 @@ async function startFleet(t: TestContext, devices: Array<[string, string, string
     url: gw.addresses.ws,
     // The simulator's own flag for the dev gateway's self-signed certificate.
     insecure: true,
-    devices: devices.map(([device, model, token]) => ({ device, model, token: token ?? provision(gw, device, model) })),
+    devices: await Promise.all(devices.map(async ([device, model, token]) => ({ device, model, token: token ?? (await provision(gw, device, model)) }))),
     ratePerSec: 20,
     rampPerSec: 1000,
     seed: 1,

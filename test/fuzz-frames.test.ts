@@ -49,7 +49,7 @@ test(`fuzzed device frames (seed ${options.seed}, ${options.frames} frames): one
 test('a frame of exactly maxFrameBytes is answered; one byte more closes with 1009 and the device can reconnect', async (t) => {
   const gw = await startTestGateway(FUZZ_GATEWAY_OVERRIDES);
   t.after(() => gw.close());
-  const token = provision(gw, 'big-1');
+  const token = await provision(gw, 'big-1');
   const device = await openDevice(gw, token);
   const welcome = await device.nextFrame();
   const max = welcome.maxFrameBytes as number;
@@ -72,7 +72,7 @@ test('a frame of exactly maxFrameBytes is answered; one byte more closes with 10
 test('a text frame that is not UTF-8 fails the connection (1007, RFC 6455) and the device can reconnect', async (t) => {
   const gw = await startTestGateway(FUZZ_GATEWAY_OVERRIDES);
   t.after(() => gw.close());
-  const token = provision(gw, 'utf8-1');
+  const token = await provision(gw, 'utf8-1');
   const device = await connectDevice(gw, token);
   // A lone surrogate written as raw UTF-8 (ED A0 80), inside an otherwise valid frame.
   const bytes = Buffer.concat([Buffer.from('{"type":"telemetry","id":"m-1","data":{"temperature":20,"humidity":50},"x":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]);
@@ -89,7 +89,7 @@ test('a text frame that is not UTF-8 fails the connection (1007, RFC 6455) and t
 test('error paths escape "/" and "~" in property names, so they point into the frame (RFC 6901)', async (t) => {
   const gw = await startTestGateway();
   t.after(() => gw.close());
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
   device.send({ ...telemetry('m-1', { temperature: 20, humidity: 50, 'a/b': 1 }), '~x': 2 });
   const refused = await device.nextFrame();
   assert.equal(refused.code, 'invalid_telemetry');
@@ -104,7 +104,7 @@ test('every acked state reaches a live subscriber, even with another state and a
   t.after(() => gw.close());
   const backend = await subscribedBackend(gw, 'devices/+/state', 'devices/+/telemetry');
   t.after(() => backend.close());
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
   // Sent together: the second state's store waits for the first's, and the telemetry overtakes it.
   device.send({ type: 'state', id: 's-1', state: { firmware: '1.0.0' } });
   device.send({ type: 'state', id: 's-2', state: { firmware: '1.0.1' } });
@@ -125,7 +125,7 @@ test('a date-time ts that passes validation is published as its epoch ms', async
   t.after(() => gw.close());
   const backend = await subscribedBackend(gw, 'devices/+/telemetry');
   t.after(() => backend.close());
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
   // Published today as null, as 2049-01-01 and as null. A fix may also refuse them (a contract
   // change: then FrameOracle must refuse them too); what it may not do is publish a wrong time.
   const cases = [

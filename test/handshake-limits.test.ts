@@ -33,7 +33,7 @@ test('300 silent sockets (plain TCP, and TLS without the upgrade) are all closed
   }
   t.after(() => sockets.forEach((s) => s.destroy()));
   // A real device is not crowded out by them.
-  const device = await connectDevice(gw, provision(gw, 'dev-1'));
+  const device = await connectDevice(gw, await provision(gw, 'dev-1'));
   const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('silent sockets still open after 6 s')), 6000).unref());
   const times = await Promise.race([Promise.all(closes), deadline]);
   const slowest = Math.max(...times);
@@ -61,6 +61,6 @@ test('past limits.maxPendingHandshakes a new socket is closed at once and counte
   assert.equal(health.counters.too_many_handshakes, 1);
   // The silent ones time out, and the slots are free again.
   await Promise.all(silent.map((s) => closedAfter(s, started)));
-  const device = await connectDevice(gw, provision(gw, 'dev-1'));
+  const device = await connectDevice(gw, await provision(gw, 'dev-1'));
   await device.close();
 });

@@ -50,7 +50,7 @@ test('ES256 and RS256 device JWTs authenticate in the Bearer header and in hello
   const jwks = await TestJwks.start([es, rs]);
   t.after(() => jwks.stop());
   const { gw } = await startJwtGateway(t, jwks.url);
-  provision(gw, 'trk-1', 'tracker');
+  await provision(gw, 'trk-1', 'tracker');
   for (const key of [es, rs]) {
     for (const hello of [false, true]) {
       const device = await openDevice(gw, await signJwt(key, { sub: 'trk-1' }), { hello });
@@ -59,7 +59,7 @@ test('ES256 and RS256 device JWTs authenticate in the Bearer header and in hello
     }
   }
   // Per-device tokens work beside JWTs.
-  const tokenDevice = await connectDevice(gw, provision(gw, 'env-1'));
+  const tokenDevice = await connectDevice(gw, await provision(gw, 'env-1'));
   await tokenDevice.close();
 });
 
@@ -70,9 +70,9 @@ test('each bad JWT closes 4401 unauthorized with its own logged reason, and cras
   t.after(() => jwks.stop());
   const started = Date.now();
   const { gw, lines } = await startJwtGateway(t, jwks.url, { clockToleranceSec: 5 });
-  provision(gw, 'env-1');
-  provision(gw, 'gone-1');
-  assert.ok(gw.devices.revoke('gone-1').ok);
+  await provision(gw, 'env-1');
+  await provision(gw, 'gone-1');
+  assert.ok((await gw.devices.revoke('gone-1')).ok);
   const now = Math.floor(Date.now() / 1000);
   const stranger = await newIssuerKey('ES256', 'es-1'); // the issuer's kid, someone else's key
   const rsaPublicPem = await exportSPKI((await importJWK(rs.jwk, 'RS256', { extractable: true })) as CryptoKey);
@@ -121,7 +121,7 @@ test('a key added to the JWKS (rotation) works without a restart', async (t) => 
   const jwks = await TestJwks.start([oldKey]);
   t.after(() => jwks.stop());
   const { gw, lines } = await startJwtGateway(t, jwks.url);
-  provision(gw, 'env-1');
+  await provision(gw, 'env-1');
   await (await connectDevice(gw, await signJwt(oldKey, { sub: 'env-1' }))).close();
 
   jwks.keys = [oldKey.jwk, newKey.jwk];
@@ -150,11 +150,11 @@ test('the gateway starts while the JWKS is down: JWTs fail with jwks_unavailable
   const key = await newIssuerKey('ES256', 'es-1');
   const url = `http://127.0.0.1:${port}/.well-known/jwks.json`;
   const { gw, lines } = await startJwtGateway(t, url);
-  provision(gw, 'env-1', 'env-sensor');
+  await provision(gw, 'env-1', 'env-sensor');
   const jwt = await signJwt(key, { sub: 'env-1' });
   assert.deepEqual(await closeOf(await openDevice(gw, jwt)), { code: 4401, reason: 'unauthorized' });
   assert.equal(refusalReasons(lines).at(-1), 'jwks_unavailable');
-  await (await connectDevice(gw, provision(gw, 'env-2'))).close();
+  await (await connectDevice(gw, await provision(gw, 'env-2'))).close();
 
   const jwks = await TestJwks.start([key], port);
   t.after(() => jwks.stop());
@@ -175,7 +175,7 @@ test('a JWT socket is closed with 4401 when its exp passes', async (t) => {
   const jwks = await TestJwks.start([key]);
   t.after(() => jwks.stop());
   const { gw, lines } = await startJwtGateway(t, jwks.url, { clockToleranceSec: 0 });
-  provision(gw, 'env-1');
+  await provision(gw, 'env-1');
   const exp = Math.floor(Date.now() / 1000) + 2;
   const device = await connectDevice(gw, await signJwt(key, { sub: 'env-1', exp }), { hello: true });
   device.send(telemetry('m-1', reading));
@@ -190,10 +190,10 @@ test('revoking a device closes its JWT sessions; rotating its token does not', a
   const jwks = await TestJwks.start([key]);
   t.after(() => jwks.stop());
   const { gw } = await startJwtGateway(t, jwks.url, {}, { devices: { sessionPolicy: 'multi' } });
-  const token = provision(gw, 'env-1');
+  const token = await provision(gw, 'env-1');
   const jwtSession = await connectDevice(gw, await signJwt(key, { sub: 'env-1' }));
   const tokenSession = await connectDevice(gw, token);
-  assert.ok(gw.devices.rotate('env-1').ok);
+  assert.ok((await gw.devices.rotate('env-1')).ok);
   // The rotate was enforced (the token socket closed); the JWT socket still answers.
   assert.equal((await closeOf(tokenSession)).code, 4401);
   jwtSession.send(telemetry('m-1', reading));
@@ -211,7 +211,7 @@ test('frames sent right after the JWT (before welcome) are handled after admissi
   // A slow identity provider: the gateway's first JWKS load waits, and so does the first JWT.
   const release = jwks.hold();
   const { gw } = await startJwtGateway(t, jwks.url);
-  provision(gw, 'env-1');
+  await provision(gw, 'env-1');
   const backend = await subscribedBackend(gw, 'devices/env-1/telemetry');
   t.after(() => backend.close());
   for (const hello of [false, true]) {
@@ -236,7 +236,7 @@ test('no JWT appears in logs, dead letters or on MQTT', async (t) => {
   const { gw, lines } = await startJwtGateway(t, jwks.url, {}, { log: { level: 'debug' } });
   const backend = await subscribedBackend(gw, '#');
   t.after(() => backend.close());
-  provision(gw, 'env-1');
+  await provision(gw, 'env-1');
   const jwt = await signJwt(key, { sub: 'env-1' });
   const expired = await signJwt(key, { sub: 'env-1', exp: Math.floor(Date.now() / 1000) - 3600 });
   assert.equal((await closeOf(await openDevice(gw, expired, { hello: true }))).code, 4401);
@@ -282,7 +282,7 @@ test('HS256 JWTs verify with auth.jwt.secretFile, and a JWKS can come from auth.
   writeFileSync(secretFile, secret);
   const hmac = await startTestGateway({ auth: { jwt: { issuer: ISSUER, audience: AUDIENCE, secretFile } } });
   t.after(() => hmac.close());
-  provision(hmac, 'env-1');
+  await provision(hmac, 'env-1');
   const now = Math.floor(Date.now() / 1000);
   const sign = (key: Uint8Array) => new SignJWT({ iss: ISSUER, aud: AUDIENCE, sub: 'env-1', exp: now + 60 }).setProtectedHeader({ alg: 'HS256' }).sign(key);
   await (await connectDevice(hmac, await sign(secret))).close();
@@ -293,6 +293,6 @@ test('HS256 JWTs verify with auth.jwt.secretFile, and a JWKS can come from auth.
   writeFileSync(jwksFile, JSON.stringify({ keys: [key.jwk] }));
   const fromFile = await startTestGateway({ auth: { jwt: { issuer: ISSUER, audience: AUDIENCE, jwksFile } } });
   t.after(() => fromFile.close());
-  provision(fromFile, 'env-1');
+  await provision(fromFile, 'env-1');
   await (await connectDevice(fromFile, await signJwt(key, { sub: 'env-1' }), { hello: true })).close();
 });

@@ -46,7 +46,7 @@ test('a backend cannot publish device telemetry, state, presence or the gateway\
     forger.client.end(true);
   }
   // The first data message the watcher sees comes from the real device.
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
   device.send(telemetry('real', { temperature: 20, humidity: 20 }));
   let message = await watcher.nextMessage();
   while (message.topic.endsWith('/presence')) message = await watcher.nextMessage();
@@ -66,8 +66,8 @@ test('subscribe ACLs hold: a filter outside the patterns gets SUBACK 128 and no 
   assert.equal(await narrow.subscribe('#'), 128);
   assert.equal(await narrow.subscribe('$SYS/#'), 128);
 
-  const other = await connectDevice(gw, provision(gw, 'env-2'));
-  const mine = await connectDevice(gw, provision(gw, 'env-1'));
+  const other = await connectDevice(gw, await provision(gw, 'env-2'));
+  const mine = await connectDevice(gw, await provision(gw, 'env-1'));
   other.send(telemetry('theirs', { temperature: 1, humidity: 1 }));
   await other.nextFrame();
   mine.send(telemetry('mine', { temperature: 1, humidity: 1 }));
@@ -97,7 +97,7 @@ test('users remove closes that user\'s live MQTT session', async (t) => {
   t.after(() => gw.close());
   const backend = await connectBackend(gw, { sub: ['#'] }, 'leaving');
   const closed = new Promise((resolve) => backend.client.once('close', () => resolve(undefined)));
-  assert.ok(gw.users.remove('leaving').ok);
+  assert.ok((await gw.users.remove('leaving')).ok);
   await closed;
   backend.client.end(true);
 });
@@ -110,7 +110,7 @@ test('with mqtt.tlsPort set, backends can connect over MQTTS with the gateway ce
   const client = await mqtt.connectAsync(gw.addresses.mqtts!, { username: 'secure', password: 'pw', ca: gw.ca, reconnectPeriod: 0 });
   const backend = new TestBackend(client);
   await backend.subscribe('devices/+/telemetry');
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
   device.send(telemetry('over-tls', { temperature: 1, humidity: 1 }));
   assert.equal((await backend.nextMessage()).payload.id, 'over-tls');
   await device.close();

@@ -12,6 +12,7 @@ import { connectDevice, telemetry } from './helpers/device.js';
 import { provision, startTestGateway, tempDataDir, type TestGateway } from './helpers/gateway.js';
 import { guessFlood, type Guess, type GuessFlood } from './helpers/guess-flood.js';
 import { mqttClient, tryConnect as tryConnectTo, type ConnectOptions, type ConnectOutcome } from './helpers/try-connect.js';
+import { SqliteUserRows } from '../gateway/registry/sqlite-user-rows.js';
 
 const tryConnect = (gw: TestGateway, username: string, password: string, options?: ConnectOptions): Promise<ConnectOutcome> =>
   tryConnectTo(gw.addresses.mqtt, username, password, options);
@@ -75,7 +76,7 @@ test('with 300 wrong passwords in flight, a backend that logged in before reconn
   t.after(() => gw.close());
   await gw.users.add('svc', 'the-right-password', [], ['devices/#']);
   assert.equal((await tryConnect(gw, 'svc', 'the-right-password')).kind, 'connected'); // one KDF run, then remembered
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
   t.after(() => device.close());
 
   const guesses = flood(t, gw, 'svc', 300, BOTNET);
@@ -200,7 +201,7 @@ test('users remove drops the remembered login; added again with a new password, 
   assert.equal((await tryConnect(gw, 'svc', 'old-password')).kind, 'connected');
   assert.deepEqual(cachedFlags(), [false, true]);
 
-  assert.ok(gw.users.remove('svc').ok);
+  assert.ok((await gw.users.remove('svc')).ok);
   assert.deepEqual(await tryConnect(gw, 'svc', 'old-password').then((o) => [o.kind, o.code]), ['refused', 4]);
   await gw.users.add('svc', 'new-password', [], ['#']);
   assert.deepEqual(await tryConnect(gw, 'svc', 'old-password').then((o) => [o.kind, o.code]), ['refused', 4]);
@@ -216,21 +217,21 @@ test('a remembered login is recalled only with the same password and stored hash
     store.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
-  const users = new UserRegistry(store);
+  const users = new UserRegistry(new SqliteUserRows(store));
   await users.add('svc', 'pw', [], ['#']);
-  assert.equal(users.recall('svc', 'pw'), undefined, 'nothing is remembered before a check');
+  assert.equal(await users.recall('svc', 'pw'), undefined, 'nothing is remembered before a check');
   assert.equal((await users.verify('svc', 'pw'))?.name, 'svc');
-  assert.equal(users.recall('svc', 'pw')?.name, 'svc');
-  assert.equal(users.recall('svc', 'wrong'), undefined);
+  assert.equal((await users.recall('svc', 'pw'))?.name, 'svc');
+  assert.equal(await users.recall('svc', 'wrong'), undefined);
   users.forgetLogins('svc');
-  assert.equal(users.recall('svc', 'pw'), undefined);
+  assert.equal(await users.recall('svc', 'pw'), undefined);
 
   // Removed and added again by another process (the CLI): the stored hash is new.
   assert.equal((await users.verify('svc', 'pw'))?.name, 'svc');
-  const cli = new UserRegistry(store);
-  assert.ok(cli.remove('svc').ok);
+  const cli = new UserRegistry(new SqliteUserRows(store));
+  assert.ok((await cli.remove('svc')).ok);
   await cli.add('svc', 'pw', [], ['#']);
-  assert.equal(users.recall('svc', 'pw'), undefined, 'same password, new hash: checked again');
+  assert.equal(await users.recall('svc', 'pw'), undefined, 'same password, new hash: checked again');
 });
 
 test('failures are counted per IPv4 address and per IPv6 /64, in a bounded map', () => {

@@ -39,7 +39,7 @@ test('a Node-RED flow receives telemetry, commands the device over a threshold, 
   assert.ok(entry, 'node-red must be installed under CI');
   const gw = await startTestGateway();
   t.after(() => gw.close());
-  const token = provision(gw, 'env-1');
+  const token = await provision(gw, 'env-1');
   await gw.users.add('node-red', 'nr-secret', ['devices/+/commands'], ['devices/+/telemetry']);
   const watcher = await connectBackend(gw, { sub: ['devices/+/commands/+/status'] });
   t.after(() => watcher.close());

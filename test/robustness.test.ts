@@ -25,8 +25,8 @@ test('the gateway survives every kind of bad input while another device keeps st
   t.after(() => gw.close());
   const backend = await subscribedBackend(gw, 'devices/good-1/telemetry');
   t.after(() => backend.close());
-  const good = await connectDevice(gw, provision(gw, 'good-1'));
-  const evilToken = provision(gw, 'evil-1');
+  const good = await connectDevice(gw, await provision(gw, 'good-1'));
+  const evilToken = await provision(gw, 'evil-1');
   const wsPort = Number(new URL(gw.addresses.ws).port);
   const mqttPort = Number(new URL(gw.addresses.mqtt).port);
 

@@ -23,12 +23,13 @@ test('a browser page on the SDK: hello auth, telemetry on MQTT, a command round 
   if (!browser) return;
   const gw = await startTestGateway();
   t.after(() => gw.close());
-  const token = provision(gw, 'web-1');
+  const token = await provision(gw, 'web-1');
   const backend = await connectBackend(gw, { pub: ['devices/+/commands', 'devices/+/desired/set'], sub: ['devices/#'] });
   t.after(() => backend.close());
   await backend.subscribe('devices/web-1/#');
 
-  const page = await browser.newPage();
+  // The test gateway's dev certificate is self-signed, as a developer's is.
+  const page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
   const pageErrors: string[] = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
   const query = new URLSearchParams({ http: gw.addresses.http, ws: gw.addresses.ws });

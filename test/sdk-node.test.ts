@@ -38,7 +38,7 @@ async function rejection(promise: Promise<unknown>): Promise<DeviceError> {
 test('telemetry resolves on the ack, a refusal rejects with the gateway code and paths, state resolves too', async (t) => {
   const gw = await startTestGateway();
   t.after(() => gw.close());
-  const client = device(t, gw, provision(gw, 'env-1'));
+  const client = device(t, gw, await provision(gw, 'env-1'));
   const welcome = await once(client, 'welcome');
   assert.deepEqual([welcome.device, welcome.model], ['env-1', 'env-sensor']);
   await withDeadline(client.telemetry({ temperature: 21.5, humidity: 40 }), 5000, 'ack');
@@ -52,7 +52,7 @@ test('telemetry resolves on the ack, a refusal rejects with the gateway code and
 test('rate_limited is retried with backoff, not surfaced: every message is acked', async (t) => {
   const gw = await startTestGateway({ limits: { messagesPerSec: 10, burst: 10 } });
   t.after(() => gw.close());
-  const client = device(t, gw, provision(gw, 'env-1'));
+  const client = device(t, gw, await provision(gw, 'env-1'));
   let rateLimited = 0;
   client.on('refused', ({ code }) => code === 'rate_limited' && rateLimited++);
   await once(client, 'online');
@@ -63,7 +63,7 @@ test('rate_limited is retried with backoff, not surfaced: every message is acked
 
 test('unacked messages are resent with the same ids after a gateway restart, and nothing acked is lost', async (t) => {
   const first = await startTestGateway();
-  const token = provision(first, 'env-1');
+  const token = await provision(first, 'env-1');
   await first.users.add('archiver', 'pw', [], ['devices/#']);
   const archiver = { username: 'archiver', password: 'pw', clientId: 'archiver-1', clean: false, reconnectPeriod: 0 };
   const session = await mqtt.connectAsync(first.addresses.mqtt, archiver);
@@ -102,7 +102,7 @@ async function backendFor(t: TestContext, gw: TestGateway): Promise<TestBackend>
 test('command handlers answer with their result or their thrown code; unknown commands get unknown_command', async (t) => {
   const gw = await startTestGateway();
   t.after(() => gw.close());
-  const client = device(t, gw, provision(gw, 'env-1'));
+  const client = device(t, gw, await provision(gw, 'env-1'));
   client.onCommand('ping', async () => ({ pong: true }));
   client.onCommand('calibrate', (params) => {
     throw Object.assign(new Error(`offset ${String(params.offset)} is out of range`), { code: 'out_of_range' });
@@ -127,7 +127,7 @@ test('command handlers answer with their result or their thrown code; unknown co
 test('desired state reaches onDesired; reporting it empties the twin delta', async (t) => {
   const gw = await startTestGateway();
   t.after(() => gw.close());
-  const client = device(t, gw, provision(gw, 'env-1'));
+  const client = device(t, gw, await provision(gw, 'env-1'));
   const desired: Desired[] = [];
   client.onDesired((d) => {
     desired.push(d);

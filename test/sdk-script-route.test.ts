@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { sdkScriptRoute } from '../gateway/http/sdk-script.js';
+import { sdkScript } from '../gateway/http/sdk-script.js';
 import { startTestGateway, tempDataDir } from './helpers/gateway.js';
 
 test('the gateway serves the browser SDK as one ESM file any origin may import, with no Node-only imports', async (t) => {
@@ -19,15 +19,15 @@ test('the gateway serves the browser SDK as one ESM file any origin may import, 
   // One file: no imports left, and nothing from Node (node:*, ws, require).
   assert.doesNotMatch(script, /^\s*import\s/m);
   assert.doesNotMatch(script, /\bfrom\s*["']|require\(|["']node:/);
-  assert.equal((await fetch(`${gw.addresses.http}/sdk/device.js`, { method: 'POST' })).status, 404);
+  assert.equal((await fetch(`${gw.addresses.http}/sdk/device.js`, { method: 'POST' })).status, 405);
 });
 
 test('a build without the bundle answers 404 saying what to run', async (t) => {
   const dir = tempDataDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const missing = join(dir, 'device.js');
-  const route = sdkScriptRoute(missing);
-  const server = createServer((req, res) => route(req, res) || res.writeHead(500).end());
+  const handler = sdkScript(missing);
+  const server = createServer((req, res) => void handler(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => server.close());
   const { port } = server.address() as { port: number };

@@ -11,7 +11,7 @@ test('presence is retained: online with the connection count, then offline when 
   t.after(() => gw.close());
   const backend = await subscribedBackend(gw, 'devices/+/presence');
   t.after(() => backend.close());
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
   const online = await backend.nextMessage();
   assert.equal(online.topic, 'devices/env-1/presence');
   assert.equal(online.payload.online, true);
@@ -36,7 +36,7 @@ test('takeover (default): a second connection closes the first with 4409 replace
   t.after(() => gw.close());
   const backend = await subscribedBackend(gw, 'devices/env-1/presence');
   t.after(() => backend.close());
-  const token = provision(gw, 'env-1');
+  const token = await provision(gw, 'env-1');
   const first = await connectDevice(gw, token);
   assert.equal((await backend.nextMessage()).payload.connections, 1);
   const second = await connectDevice(gw, token);
@@ -55,7 +55,7 @@ test('multi: connections of one device all stay open and presence counts them', 
   t.after(() => gw.close());
   const backend = await subscribedBackend(gw, 'devices/env-1/presence');
   t.after(() => backend.close());
-  const token = provision(gw, 'env-1');
+  const token = await provision(gw, 'env-1');
   const a = await connectDevice(gw, token);
   const b = await connectDevice(gw, token);
   assert.equal((await backend.nextMessage()).payload.connections, 1);
@@ -77,8 +77,8 @@ test('a device that stops answering pings is terminated after two missed pongs a
   t.after(() => gw.close());
   const backend = await subscribedBackend(gw, 'devices/+/presence');
   t.after(() => backend.close());
-  const alive = await connectDevice(gw, provision(gw, 'alive-1'));
-  const dead = await connectDevice(gw, provision(gw, 'dead-1'), { autoPong: false });
+  const alive = await connectDevice(gw, await provision(gw, 'alive-1'));
+  const dead = await connectDevice(gw, await provision(gw, 'dead-1'), { autoPong: false });
   const closed = await dead.closed;
   assert.equal(closed.code, 1006, 'terminated without a close frame');
   const updates = [];
@@ -98,7 +98,7 @@ test('stopping the gateway publishes offline presence for every connected device
   const backend = await subscribedBackend(gw, 'devices/+/presence');
   const devices = [];
   for (const id of ['env-1', 'env-2']) {
-    devices.push(await connectDevice(gw, provision(gw, id)));
+    devices.push(await connectDevice(gw, await provision(gw, id)));
     await backend.nextMessage();
   }
   const messages = Promise.all([backend.nextMessage(), backend.nextMessage()]);
@@ -117,7 +117,7 @@ test('stopping the gateway publishes offline presence for every connected device
 test('multi: a device\'s connections share one rate budget', async (t) => {
   const gw = await startTestGateway({ devices: { sessionPolicy: 'multi' }, limits: { messagesPerSec: 0.1, burst: 2 } });
   t.after(() => gw.close());
-  const token = provision(gw, 'env-1');
+  const token = await provision(gw, 'env-1');
   const a = await connectDevice(gw, token);
   const b = await connectDevice(gw, token);
   a.send(telemetry('a-1', { temperature: 1, humidity: 1 }));

@@ -68,7 +68,8 @@ test('a stalled devices/# subscriber is cut with slow_consumer; 4 devices x 6,00
   healthy.client.on('message', (_topic, payload) => received.add((JSON.parse(payload.toString()) as { id: string }).id));
 
   const started = Date.now();
-  const streams = Array.from({ length: DEVICES }, (_, i) => streamReadings(gw, `dev-${i}`, provision(gw, `dev-${i}`), READINGS));
+  const tokens = await Promise.all(Array.from({ length: DEVICES }, (_, i) => provision(gw, `dev-${i}`)));
+  const streams = tokens.map((token, i) => streamReadings(gw, `dev-${i}`, token, READINGS));
   const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('not all acked within 30 s')), 30_000).unref());
   const acked = await Promise.race([Promise.all(streams), deadline]);
   const elapsedMs = Date.now() - started;

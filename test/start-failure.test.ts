@@ -85,7 +85,7 @@ test('a device port in use fails the start with a ConfigError naming the port an
 
   const gw = await startTestGateway({ mqtt: { port: mqttPort }, http: { port: httpPort } }, dataDir);
   t.after(() => gw.close());
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
   await device.close();
 });
 

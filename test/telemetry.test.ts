@@ -12,7 +12,7 @@ test('valid telemetry is published with the documented payload and acked', async
   t.after(() => gw.close());
   const backend = await subscribedBackend(gw, 'devices/+/telemetry');
   t.after(() => backend.close());
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
 
   const before = Date.now();
   device.send(telemetry('m-1', { temperature: 21.5, humidity: 40, battery: 97 }, 1732400000000));
@@ -34,7 +34,7 @@ test('an ISO-8601 ts is published as epoch ms and a missing ts becomes receivedA
   t.after(() => gw.close());
   const backend = await subscribedBackend(gw, 'devices/+/telemetry');
   t.after(() => backend.close());
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
 
   device.send(telemetry('iso', { temperature: 1, humidity: 2 }, '2024-11-23T22:13:20.000Z'));
   device.send(telemetry('none', { temperature: 1, humidity: 2 }));
@@ -48,7 +48,7 @@ test('an ISO-8601 ts is published as epoch ms and a missing ts becomes receivedA
 test('state is published retained with updatedAt, so a late subscriber still gets it', async (t) => {
   const gw = await startTestGateway();
   t.after(() => gw.close());
-  const device = await connectDevice(gw, provision(gw, 'meter-1', 'meter'));
+  const device = await connectDevice(gw, await provision(gw, 'meter-1', 'meter'));
   device.send({ type: 'state', id: 's-1', state: { relay: 'on', firmware: '1.2.0' } });
   assert.deepEqual(await device.nextFrame(), { type: 'ack', id: 's-1' });
 
@@ -67,7 +67,7 @@ test('invalid telemetry gets invalid_telemetry with paths, is dead-lettered and 
   t.after(() => gw.close());
   const backend = await subscribedBackend(gw, 'devices/+/telemetry', 'gateway/deadletter/+');
   t.after(() => backend.close());
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
 
   const bad = telemetry('m-bad', { temperature: 'hot', humidity: 50, pressure: 1013 });
   device.send(bad);
@@ -102,7 +102,7 @@ test('invalid telemetry gets invalid_telemetry with paths, is dead-lettered and 
 test('invalid state gets invalid_state and is not retained', async (t) => {
   const gw = await startTestGateway();
   t.after(() => gw.close());
-  const device = await connectDevice(gw, provision(gw, 'trk-1', 'tracker'));
+  const device = await connectDevice(gw, await provision(gw, 'trk-1', 'tracker'));
   device.send({ type: 'state', id: 's-1', state: { mode: 'flying' } });
   const error = await device.nextFrame();
   assert.equal(error.code, 'invalid_state');
@@ -121,7 +121,7 @@ test('bad JSON, binary frames and unknown types get an error frame, a dead lette
   t.after(() => gw.close());
   const backend = await subscribedBackend(gw, 'gateway/deadletter/+');
   t.after(() => backend.close());
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
 
   device.send('{"type":"telemetry",');
   assert.equal((await device.nextFrame()).code, 'bad_json');
@@ -150,7 +150,7 @@ test('bad JSON, binary frames and unknown types get an error frame, a dead lette
 test('a frame over maxFrameBytes closes the socket with 1009', async (t) => {
   const gw = await startTestGateway({ limits: { maxFrameBytes: 1024 } });
   t.after(() => gw.close());
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
   device.send(telemetry('big', { temperature: 1, humidity: 1, battery: 1, pad: 'x'.repeat(2000) }));
   assert.equal((await device.closed).code, 1009);
 });
@@ -160,7 +160,7 @@ test('a dead letter carries at most 4 KiB of the frame', async (t) => {
   t.after(() => gw.close());
   const backend = await subscribedBackend(gw, 'gateway/deadletter/+');
   t.after(() => backend.close());
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
   device.send(telemetry('big', { temperature: 1, humidity: 1, note: 'y'.repeat(10_000) }));
   assert.equal((await device.nextFrame()).code, 'invalid_telemetry');
   const { payload } = await backend.nextMessage();
@@ -174,7 +174,7 @@ test('over the per-device rate a frame gets rate_limited, is not acked, and may 
   t.after(() => gw.close());
   const backend = await subscribedBackend(gw, 'devices/+/telemetry');
   t.after(() => backend.close());
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
   for (let i = 1; i <= 4; i++) device.send(telemetry(`m-${i}`, { temperature: i, humidity: 1 }));
   const replies = [];
   for (let i = 0; i < 4; i++) replies.push(await device.nextFrame());

@@ -32,7 +32,7 @@ async function assertAcked(device: TestDevice, id: string): Promise<void> {
 test('a failing registry watch is logged as internal_error every tick, never stops the gateway, and enforces revocations again once the store is back', async (t) => {
   const { gw, internalErrors } = await gatewayWithErrors();
   t.after(() => gw.close());
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
 
   gw.store.exec('ALTER TABLE registry_changes RENAME TO registry_changes_away');
   // The watch polls every 250 ms: each tick fails and logs, and the next one runs anyway.
@@ -40,7 +40,7 @@ test('a failing registry watch is logged as internal_error every tick, never sto
   await assertAcked(device, 't-1');
 
   gw.store.exec('ALTER TABLE registry_changes_away RENAME TO registry_changes');
-  assert.ok(gw.devices.revoke('env-1').ok);
+  assert.ok((await gw.devices.revoke('env-1')).ok);
   assert.equal((await withDeadline(device.closed, 3000, 'close of the revoked device')).code, 4401);
 });
 
@@ -67,7 +67,7 @@ test('a failing command sweep is logged as internal_error every tick, never stop
   t.after(() => observer.close());
   const commander = await connectBackend(gw, { pub: ['devices/+/commands'] });
   t.after(() => commander.close());
-  const device = await connectDevice(gw, provision(gw, 'env-1'));
+  const device = await connectDevice(gw, await provision(gw, 'env-1'));
 
   gw.store.exec('ALTER TABLE commands RENAME TO commands_away');
   // The sweeper runs every 250 ms (commands.startupReportDelayMs is 0 in tests).

@@ -46,7 +46,7 @@ test('with ws.tlsOffload a device behind a TLS-terminating proxy is welcomed and
   const proxy = await startTlsProxy(Number(new URL(gw.addresses.ws).port));
   t.after(() => proxy.close());
 
-  const token = provision(gw, 'edge-1');
+  const token = await provision(gw, 'edge-1');
   const backend = await subscribedBackend(gw, 'devices/edge-1/telemetry');
   t.after(() => backend.close());
   const device = await welcomed(new WebSocket(`wss://127.0.0.1:${proxy.port}/v1/device`, { ca: proxy.ca, headers: { authorization: `Bearer ${token}` } }));
@@ -63,7 +63,7 @@ test('behind the proxy the log names the address the proxy appended to X-Forward
   const gw = await startTestGateway({ ws: { port: 0, tlsOffload: true }, log: { level: 'info' } }, tempDataDir(), (line) => lines.push(line));
   t.after(() => gw.close());
   assert.ok(lines.some((line) => line.includes('plain ws://') && line.includes('"level":"warn"')), 'startup warns that the listener is plain');
-  const token = provision(gw, 'edge-2');
+  const token = await provision(gw, 'edge-2');
   const headers = { authorization: `Bearer ${token}`, 'x-forwarded-for': '203.0.113.9, 198.51.100.7' };
   const device = await welcomed(new WebSocket(gw.addresses.ws, { headers }));
   t.after(() => device.close());
@@ -74,7 +74,7 @@ test('behind the proxy the log names the address the proxy appended to X-Forward
 test('without ws.tlsOffload the device listener speaks only TLS: a plain ws:// client is not welcomed', async (t) => {
   const gw = await startTestGateway();
   t.after(() => gw.close());
-  const token = provision(gw, 'edge-3');
+  const token = await provision(gw, 'edge-3');
   const ws = new WebSocket(gw.addresses.ws.replace('wss://', 'ws://'), { headers: { authorization: `Bearer ${token}` } });
   const outcome = await new Promise<string>((resolve) => {
     ws.once('message', () => resolve('welcomed'));

@@ -9,7 +9,7 @@ import { provision, startTestGateway, type TestGateway } from './helpers/gateway
 async function setup(t: TestContext, gw?: TestGateway): Promise<{ gw: TestGateway; backend: TestBackend; token: string }> {
   gw ??= await startTestGateway();
   t.after(() => gw.close());
-  const token = provision(gw, 'env-1');
+  const token = await provision(gw, 'env-1');
   const backend = await connectBackend(gw, { pub: ['devices/+/desired/set'], sub: ['devices/#'] });
   t.after(() => backend.close());
   assert.equal(await backend.subscribe('devices/+/desired/status'), 1);

@@ -2,6 +2,7 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { DIST_BENCH } from '../paths.js';
 import { cpuSeconds, rssKiB } from '../peers/process.js';
+import type { RunningPeer } from '../peers/peer.js';
 import type { LoadMessage, ScenarioResult, Task } from './task.js';
 
 /**
@@ -10,15 +11,17 @@ import type { LoadMessage, ScenarioResult, Task } from './task.js';
  */
 export interface GeneratorRun {
   result: ScenarioResult;
-  /** CPU use over the whole task (set-up included), % of one core. */
-  cpu: { loadPercent: number; serverPercent: number; serverSeconds: number };
+  /** CPU use over the whole task (set-up included), % of one core; `processes` splits serverSeconds when there are several. */
+  cpu: { loadPercent: number; serverPercent: number; serverSeconds: number; processes?: Record<string, number> };
   /** Highest server RSS seen (sampled every 250 ms): where a system without backpressure piles up. */
   peakRssKiB: number;
 }
 
-export function runInGenerator(task: Task, serverPid: number, timeoutMs: number): Promise<GeneratorRun> {
+export function runInGenerator(task: Task, server: RunningPeer, timeoutMs: number): Promise<GeneratorRun> {
   const started = performance.now();
-  const serverCpu = cpuSeconds(serverPid);
+  const serverPid = server.pid;
+  const processes = server.processes?.() ?? [{ name: 'server', pid: serverPid }];
+  const cpuBefore = processes.map(({ pid }) => cpuSeconds(pid));
   let peakRssKiB = rssKiB(serverPid);
   const sampler = setInterval(() => {
     try {
@@ -49,9 +52,11 @@ export function runInGenerator(task: Task, serverPid: number, timeoutMs: number)
     child.on('message', (message: LoadMessage) => {
       if (message.kind === 'level') child.send({ rssKiB: rssKiB(serverPid) });
       else if (message.kind === 'result') {
-        const serverSeconds = Math.round((cpuSeconds(serverPid) - serverCpu) * 100) / 100;
+        const used = processes.map(({ pid }, i) => Math.round((cpuSeconds(pid) - cpuBefore[i]!) * 100) / 100);
+        const serverSeconds = Math.round(used.reduce((a, b) => a + b, 0) * 100) / 100;
         const serverPercent = Math.round((serverSeconds * 100_000) / (performance.now() - started));
-        finish(undefined, { result: message.result, cpu: { loadPercent: message.cpuPercent, serverPercent, serverSeconds }, peakRssKiB });
+        const cpu = { loadPercent: message.cpuPercent, serverPercent, serverSeconds, ...(processes.length > 1 && { processes: Object.fromEntries(processes.map(({ name }, i) => [name, used[i]!])) }) };
+        finish(undefined, { result: message.result, cpu, peakRssKiB });
       }
       else finish(new Error(message.error));
     });

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SHIPPED_MODELS_DIR, listModelNames } from '../../gateway/models/load-models.js';
 import { DeviceRegistry } from '../../gateway/registry/devices.js';
+import { SqliteDeviceRows } from '../../gateway/registry/sqlite-device-rows.js';
+import { SqliteUserRows } from '../../gateway/registry/sqlite-user-rows.js';
 import { UserRegistry } from '../../gateway/registry/users.js';
 import { openStore } from '../../gateway/store/open-store.js';
 import { DEV_CERT_FILE } from '../../gateway/tls/load-certificate.js';
@@ -11,7 +13,7 @@ import { REPO_ROOT } from '../paths.js';
 import { deviceIds, type Peer, type ScenarioName } from './peer.js';
 import { firstJsonLine, spawnServer, stopProcess } from './process.js';
 
-const BACKEND: Required<Omit<MqttEndpoint, 'url'>> = { username: 'bench', password: 'bench-password' };
+export const BENCH_BACKEND: Required<Omit<MqttEndpoint, 'url'>> = { username: 'bench', password: 'bench-password' };
 
 /**
  * Saturation needs the per-device rate limit raised (default 100/s, burst 200): 200 devices
@@ -19,8 +21,8 @@ const BACKEND: Required<Omit<MqttEndpoint, 'url'>> = { username: 'bench', passwo
  */
 export const SATURATION_LIMITS = { WMG_LIMITS_MESSAGES_PER_SEC: '100000', WMG_LIMITS_BURST: '1000' };
 
-function envFor(scenario: ScenarioName): Record<string, string> {
-  return { WMG_LOG_LEVEL: 'error', ...(scenario === 'saturation' || scenario === 'saturation-durable' ? SATURATION_LIMITS : {}) };
+export function envFor(scenario: ScenarioName): Record<string, string> {
+  return { WMG_LOG_LEVEL: 'error', ...(scenario === 'saturation' || scenario === 'saturation-durable' || scenario === 'cluster' ? SATURATION_LIMITS : {}) };
 }
 
 /**
@@ -38,19 +40,20 @@ export function gatewayPeer(offload = false, quick = false): Peer & { cleanup():
     if (provisioned.length >= count) return provisioned.slice(0, count);
     const store = openStore(dataDir);
     try {
-      const registry = new DeviceRegistry(store, listModelNames(SHIPPED_MODELS_DIR));
+      const registry = new DeviceRegistry(new SqliteDeviceRows(store), listModelNames(SHIPPED_MODELS_DIR));
       if (provisioned.length === 0) {
-        const user = await new UserRegistry(store).add(BACKEND.username, BACKEND.password, ['devices/+/commands'], ['devices/#']);
+        const user = await new UserRegistry(new SqliteUserRows(store)).add(BENCH_BACKEND.username, BENCH_BACKEND.password, ['devices/+/commands'], ['devices/#']);
         if (!user.ok) throw new Error(`bench user: ${user.error.code}`);
       }
       const more = deviceIds(count).slice(provisioned.length);
-      store.transaction(() => {
-        for (const { id } of more) {
-          const issued = registry.add(id, 'env-sensor');
-          if (!issued.ok) throw new Error(`provision ${id}: ${issued.error.code}`);
-          provisioned.push({ id, token: issued.value.token });
-        }
-      })();
+      // One transaction for thousands of rows; the SQLite rows settle synchronously underneath.
+      store.exec('BEGIN');
+      for (const { id } of more) {
+        const issued = await registry.add(id, 'env-sensor');
+        if (!issued.ok) throw new Error(`provision ${id}: ${issued.error.code}`);
+        provisioned.push({ id, token: issued.value.token });
+      }
+      store.exec('COMMIT');
     } finally {
       store.close();
     }
@@ -61,7 +64,7 @@ export function gatewayPeer(offload = false, quick = false): Peer & { cleanup():
     name: offload ? 'ours-offload' : 'ours',
     label: offload ? 'ws-mqtt-gateway, --tls-offload (TLS at a proxy)' : 'ws-mqtt-gateway (this repo), WSS/TLS',
     transport: offload ? 'ws' : 'WSS (TLS)',
-    scenarios: offload ? (quick ? ['memory'] : ['saturation', 'fixed-rate', 'memory']) : ['saturation', 'saturation-durable', 'fixed-rate', 'memory', 'commands', 'storm'],
+    scenarios: offload ? (quick ? ['memory'] : ['saturation', 'fixed-rate', 'memory']) : ['saturation', 'saturation-durable', 'fixed-rate', 'memory', 'commands', 'storm', 'cluster'],
     unavailable: () => undefined,
     async start({ devices, scenario }) {
       const bench = await provision(devices);
@@ -74,7 +77,7 @@ export function gatewayPeer(offload = false, quick = false): Peer & { cleanup():
         envFor(scenario),
       );
       const addresses = await firstJsonLine<{ ws: string; mqtt: string }>(child);
-      const backend = { url: addresses.mqtt, ...BACKEND };
+      const backend = { url: addresses.mqtt, ...BENCH_BACKEND };
       const ca = offload ? undefined : readFileSync(join(dataDir!, DEV_CERT_FILE), 'utf8');
       return {
         target: { driver: 'gateway', deviceUrl: addresses.ws, ca, devices: bench, subscriber: backend },

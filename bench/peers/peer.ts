@@ -1,7 +1,10 @@
 import type { MqttEndpoint, Target } from '../load/task.js';
 
-/** saturation-durable: the saturation load with the subscriber as a persistent (clean: false) session. */
-export type ScenarioName = 'saturation' | 'saturation-durable' | 'fixed-rate' | 'memory' | 'commands' | 'storm';
+/**
+ * saturation-durable: the saturation load with the subscriber as a persistent (clean: false) session.
+ * cluster: the saturation load on our gateway without Redis, with Redis, and as --workers 2 with Redis.
+ */
+export type ScenarioName = 'saturation' | 'saturation-durable' | 'fixed-rate' | 'memory' | 'commands' | 'storm' | 'cluster';
 
 export interface StartOptions {
   /** Devices the scenario will connect (ours provisions tokens for them). */
@@ -13,6 +16,8 @@ export interface RunningPeer {
   target: Target;
   /** The process whose RSS the memory scenario samples. */
   pid: number;
+  /** Every process whose CPU the system's figure sums (workers, Redis), by name; default `pid` alone. */
+  processes?(): { name: string; pid: number }[];
   /** A backend MQTT login that may publish commands (ours only). */
   backend?: MqttEndpoint;
   stop(): Promise<void>;

@@ -4,7 +4,7 @@ import type { Plan } from '../plan.js';
 import type { Machine } from './machine.js';
 import type { TargetCheck } from './targets.js';
 
-export type Outcome = { result: ScenarioResult; cpu: { loadPercent: number; serverPercent: number; serverSeconds: number }; peakRssKiB: number } | { error: string } | { skipped: string };
+export type Outcome = { result: ScenarioResult; cpu: { loadPercent: number; serverPercent: number; serverSeconds: number; processes?: Record<string, number> }; peakRssKiB: number } | { error: string } | { skipped: string };
 
 /** scenario -> peer name -> outcome */
 export type Results = Partial<Record<ScenarioName, Record<string, Outcome>>>;

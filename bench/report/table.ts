@@ -52,6 +52,19 @@ export function formatReport(report: BenchReport): string {
     }
   }
 
+  const cluster = Object.entries(r.cluster ?? {}).filter(([, o]) => 'result' in o);
+  if (cluster.length > 0) {
+    out.push('', 'Scale-out (cluster): the saturation load on one embedded node, one node over Redis, and --workers 2 over Redis; CPU summed over every process, Redis included:', '');
+    out.push('| system | delivered msg/s | sent / acked / delivered | lost | CPU µs per delivered message | CPU seconds by process | p50 / p99 ms |', '|---|---|---|---|---|---|---|');
+    for (const [name, outcome] of cluster) {
+      const { result, cpu } = outcome as { result: SaturationResult; cpu: { serverSeconds: number; processes?: Record<string, number> } };
+      const label = report.peers.find((p) => p.name === name)?.label ?? name;
+      const perMessage = result.delivered > 0 ? Math.round((cpu.serverSeconds * 1e6) / result.delivered) : '—';
+      const split = cpu.processes ? Object.entries(cpu.processes).map(([process, seconds]) => `${process} ${seconds}`).join(', ') : `${cpu.serverSeconds}`;
+      out.push(`| ${label} | ${fmt(result.deliveredPerSec)} | ${fmt(result.sent)} / ${fmt(result.acked)} / ${fmt(result.delivered)} | ${fmt(result.lost)} | ${perMessage} | ${split} | ${result.latencyMs.p50} / ${result.latencyMs.p99} |`);
+    }
+  }
+
   const memory = Object.entries(r.memory ?? {}).filter(([, o]) => 'result' in o);
   if (memory.length > 0) {
     out.push('', 'Memory growth (server RSS, idle connections; KiB per connection above the empty server):', '');

@@ -23,6 +23,15 @@ export function checkTargets(results: Results): TargetCheck[] {
   const last = mem?.levels[mem.levels.length - 1];
   // Judged on the default (TLS in the gateway); the offloaded figure is shown beside it.
   const offloaded = ok<MemoryResult>(results.memory?.['ours-offload'])?.levels.at(-1);
+  const perMessage = (name: string): number | undefined => {
+    const outcome = results.cluster?.[name];
+    if (!outcome || !('result' in outcome)) return undefined;
+    const delivered = (outcome.result as SaturationResult).delivered;
+    return delivered > 0 ? (outcome.cpu.serverSeconds * 1e6) / delivered : undefined;
+  };
+  const embeddedCpu = perMessage('ours');
+  const redisCpu = perMessage('ours-redis');
+  const clusterLost = Object.values(results.cluster ?? {}).map((o) => ('result' in o ? (o.result as SaturationResult).lost : undefined));
   return [
     {
       name: 'saturation',
@@ -59,6 +68,15 @@ export function checkTargets(results: Results): TargetCheck[] {
       target: '5000 devices welcomed in <= 5 s, 0 failures',
       measured: storm ? `${storm.welcomed}/${storm.devices} in ${storm.elapsedMs} ms, failures ${JSON.stringify(storm.failures)}` : 'not run',
       met: storm ? storm.devices >= 5000 && storm.welcomed === storm.devices && storm.elapsedMs <= 5000 : null,
+    },
+    {
+      name: 'cluster',
+      target: 'CPU µs per delivered message over Redis (gateway + Redis) <= 1.5x the embedded node; 0 lost everywhere',
+      measured:
+        embeddedCpu && redisCpu
+          ? `${Math.round(redisCpu)} vs ${Math.round(embeddedCpu)} µs (${(redisCpu / embeddedCpu).toFixed(2)}x); lost ${clusterLost.map((n) => n ?? '—').join(' / ')}`
+          : 'not run',
+      met: embeddedCpu && redisCpu ? redisCpu <= 1.5 * embeddedCpu && clusterLost.every((n) => n === 0) : null,
     },
   ];
 }

@@ -66,7 +66,7 @@ export function createLoginCheck(users: UserRegistry, limits: LoginLimits): Logi
 
   async function check(attempt: LoginAttempt): Promise<Result<Login>> {
     const { address, name, password } = attempt;
-    const recalled = users.recall(name, password);
+    const recalled = await users.recall(name, password);
     if (recalled) return ok({ user: recalled, cached: true });
 
     const held = inProgress.get(address) ?? 0;

@@ -4,34 +4,39 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Counters } from '../counters.js';
 import type { Logger } from '../log.js';
-import type { BackendUser, UserRegistry } from '../registry/users.js';
+import type { Tally } from '../metrics/tally.js';
+import type { BackendUser } from '../registry/users.js';
 import { listen } from '../listen.js';
 import { mayPublish, maySubscribe } from './authorize.js';
-import { createLoginCheck, type LoginLimits } from './check-login.js';
+import type { LoginCheck } from './check-login.js';
 import { addressKey } from './login-failures.js';
-import type { SqlitePersistence } from './persistence/sqlite-persistence.js';
 
 export interface EmbeddedBrokerOptions {
   host: string;
   port: number;
   tlsPort: number | null;
   tls?: { cert: string | Buffer; key: string | Buffer };
-  users: UserRegistry;
-  /** Bounds on password checks (mqtt.authConcurrency, mqtt.authQueue). */
-  loginLimits: LoginLimits;
+  /** Decides backend logins; shared with the HTTP listener, so both draw on one guessing budget. */
+  checkLogin: LoginCheck;
   gatewayOnly: readonly string[];
   /** A backend socket whose pending writes do not drain within this time is cut (slow_consumer). */
   drainTimeoutMs: number;
   /**
    * Sees every publish that passed the ACL, before the broker acks it to the
    * publisher (the hook for commands, which must be on disk before the PUBACK).
-   * A throw (or a rejected promise) refuses the publish: no PUBACK, the connection is closed.
-   * A returned promise holds the PUBACK until it settles (desired state, stored asynchronously).
+   * The PUBACK waits for the returned promise; a rejection refuses the publish: no
+   * PUBACK, the connection is closed.
    */
-  onAuthorizedPublish(topic: string, payload: Buffer): void | Promise<void>;
+  onAuthorizedPublish(topic: string, payload: Buffer): Promise<void>;
   counters: Counters;
-  /** Where aedes keeps sessions, queues, retained messages and wills (persistence/sqlite-persistence.ts). */
-  persistence: SqlitePersistence;
+  tally: Tally;
+  /**
+   * Where aedes keeps sessions, queues, retained messages and wills: the data dir's store
+   * (persistence/sqlite-persistence.ts) or, in a cluster, aedes-persistence-redis.
+   */
+  persistence: { destroy(): Promise<void> };
+  /** The message bus between brokers: mqemitter-redis in a cluster; aedes' in-process one otherwise. */
+  mq?: unknown;
   log: Logger;
 }
 
@@ -57,13 +62,13 @@ function authError(message: string, returnCode: number): AuthenticateError {
 
 /** Aedes with our user store behind CONNECT, PUBLISH and SUBSCRIBE; anonymous clients are refused. */
 export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
-  const { users, gatewayOnly, counters, log } = options;
-  const checkLogin = createLoginCheck(users, options.loginLimits);
+  const { checkLogin, gatewayOnly, counters, tally, log } = options;
   const userOf = new WeakMap<Client, BackendUser>();
   const sessions = new Map<string, Set<Client>>();
 
   const aedes = await Aedes.createBroker({
     persistence: options.persistence,
+    ...(options.mq !== undefined && { mq: options.mq }),
     // Backend tools (Node-RED, MQTT Explorer) use client ids longer than the 3.1.1 minimum of 23.
     maxClientsIdLength: 256,
     // Past `concurrency` deliveries in progress, mqemitter queues publishes in an array it
@@ -75,6 +80,7 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
     concurrency: MQ_CONCURRENCY,
     authenticate(client, username, password, done) {
       if (username === undefined || password === undefined) {
+        tally.mqttAuthFailures++;
         log.warn('mqtt connect refused', { code: 'unauthorized', reason: 'anonymous', clientId: client.id });
         return done(authError('anonymous MQTT is not allowed', NOT_AUTHORIZED), false);
       }
@@ -91,6 +97,7 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
           const { code, message } = result.error;
           // A client that hung up while waiting was not refused; aedes drops the answer.
           if (!client.closed) {
+            tally.mqttAuthFailures++;
             const load = code === 'auth_busy' ? checkLogin.load() : undefined;
             log.warn('mqtt connect refused', { code, user: username, clientId: client.id, remote, ...load });
           }
@@ -107,19 +114,15 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
       const user = client ? userOf.get(client) : undefined;
       if (mayPublish(user, packet.topic, gatewayOnly)) {
         const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-        const refuse = (err: Error) => {
-          // A PUBACK here would tell the backend a command was stored that never was.
-          log.error('publish hook failed; refusing the publish', { code: 'internal_error', topic: packet.topic, error: err.stack });
-          done(err);
-        };
-        let pending: void | Promise<void>;
-        try {
-          pending = options.onAuthorizedPublish(packet.topic, payload);
-        } catch (err) {
-          return refuse(err as Error);
-        }
-        if (pending) return void pending.then(() => done(null), refuse);
-        return done(null);
+        options.onAuthorizedPublish(packet.topic, payload).then(
+          () => done(null),
+          (err: Error) => {
+            // A PUBACK here would tell the backend a command was stored that never was.
+            log.error('publish hook failed; refusing the publish', { code: 'internal_error', topic: packet.topic, error: err.stack });
+            done(err);
+          },
+        );
+        return;
       }
       // MQTT 3.1.1 cannot NACK a PUBLISH [MQTT-3.3.5-2]: aedes closes the connection.
       log.warn('mqtt publish refused', { code: 'publish_denied', user: user?.name, topic: packet.topic });

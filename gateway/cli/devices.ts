@@ -1,8 +1,6 @@
-import { listModelNames, SHIPPED_MODELS_DIR } from '../models/load-models.js';
-import { DeviceRegistry } from '../registry/devices.js';
 import { printResult } from './output.js';
 import type { CommonFlags } from './resolve-config.js';
-import { withStore } from './with-store.js';
+import { withRegistries } from './with-registries.js';
 
 export interface DeviceFlags extends CommonFlags {
   model?: string;
@@ -11,14 +9,13 @@ export interface DeviceFlags extends CommonFlags {
 
 type DeviceAction = 'add' | 'list' | 'revoke' | 'rotate';
 
-// The same registry code the gateway uses, on the same SQLite file: a running
-// gateway sees a new device at once and acts on revoke/rotate within a second.
+// The same registry code the gateway uses, on the same store (SQLite file or Redis): a
+// running gateway sees a new device at once and acts on revoke/rotate within a second.
 export function devicesCommand(action: DeviceAction, id: string | undefined, flags: DeviceFlags): Promise<void> {
-  return withStore(flags, (store, config) => {
-    const registry = new DeviceRegistry(store, listModelNames(config.models.dir ?? SHIPPED_MODELS_DIR));
+  return withRegistries(flags, async ({ devices: registry }) => {
     const json = Boolean(flags.json);
     if (action === 'list') {
-      const devices = registry.list();
+      const devices = await registry.list();
       printResult(json, undefined, devices, () =>
         devices.length === 0
           ? 'No devices. Add one with: ws-mqtt-gateway devices add ID --model MODEL'
@@ -27,17 +24,17 @@ export function devicesCommand(action: DeviceAction, id: string | undefined, fla
               .join('\n'),
       );
     } else if (action === 'add') {
-      const result = registry.add(id!, flags.model!);
+      const result = await registry.add(id!, flags.model!);
       printResult(json, result.ok ? undefined : result.error, result.ok && result.value, () =>
         result.ok ? `Device ${result.value.device} (${result.value.model}) added. Its token, shown only now:\n${result.value.token}` : '',
       );
     } else if (action === 'rotate') {
-      const result = registry.rotate(id!);
+      const result = await registry.rotate(id!);
       printResult(json, result.ok ? undefined : result.error, result.ok && result.value, () =>
         result.ok ? `New token for ${result.value.device}, shown only now (the old one no longer works):\n${result.value.token}` : '',
       );
     } else {
-      const result = registry.revoke(id!);
+      const result = await registry.revoke(id!);
       printResult(json, result.ok ? undefined : result.error, result.ok && { device: id, revoked: true }, () =>
         `Device ${id} revoked; its live connections are closed (4401).`,
       );

@@ -1,7 +1,6 @@
-import { UserRegistry } from '../registry/users.js';
 import { printResult } from './output.js';
 import type { CommonFlags } from './resolve-config.js';
-import { withStore } from './with-store.js';
+import { withRegistries } from './with-registries.js';
 
 export interface UserFlags extends CommonFlags {
   passwordStdin?: boolean;
@@ -14,11 +13,10 @@ type UserAction = 'add' | 'list' | 'remove';
 
 export async function usersCommand(action: UserAction, name: string | undefined, flags: UserFlags): Promise<void> {
   const password = action === 'add' ? await readPassword() : '';
-  await withStore(flags, async (store) => {
-    const users = new UserRegistry(store);
+  await withRegistries(flags, async ({ users }) => {
     const json = Boolean(flags.json);
     if (action === 'list') {
-      const list = users.list();
+      const list = await users.list();
       printResult(json, undefined, list, () =>
         list.length === 0
           ? 'No users. Add one with: ws-mqtt-gateway users add NAME --password-stdin --allow-sub PATTERN'
@@ -28,7 +26,7 @@ export async function usersCommand(action: UserAction, name: string | undefined,
       const result = await users.add(name!, password, flags.allowPub ?? [], flags.allowSub ?? []);
       printResult(json, result.ok ? undefined : result.error, result.ok && result.value, () => `User ${name} added.`);
     } else {
-      const result = users.remove(name!);
+      const result = await users.remove(name!);
       printResult(json, result.ok ? undefined : result.error, result.ok && { name, removed: true }, () =>
         `User ${name} removed; its live MQTT sessions are closed.`,
       );

@@ -30,6 +30,10 @@ const SWEEP_MS = 250;
 export class CommandDelivery {
   #sweeper: NodeJS.Timeout | undefined;
   #firstSweep: NodeJS.Timeout | undefined;
+  #sweeping = false;
+  // Devices whose delivery runs now, and whether another run was asked for meanwhile: one
+  // run per device at a time, so a command is not written twice by overlapping runs.
+  readonly #delivering = new Map<string, boolean>();
 
   constructor(
     private readonly queue: CommandQueue,
@@ -39,9 +43,12 @@ export class CommandDelivery {
     private readonly log: Logger,
   ) {}
 
-  /** A valid command: queue it (durably, before anything is reported), then deliver if the device is online. */
-  submit(command: QueuedCommand): void {
-    const outcome = this.queue.enqueue(command, this.options.maxQueuePerDevice);
+  /**
+   * A valid command: queue it (durably, before anything is reported), then deliver if the
+   * device is online. Resolves once it is queued (or refused); a store failure rejects.
+   */
+  async submit(command: QueuedCommand): Promise<void> {
+    const outcome = await this.queue.enqueue(command, this.options.maxQueuePerDevice);
     if (outcome === 'duplicate') {
       this.log.info('duplicate command ignored', { device: command.device, command: command.id });
       return;
@@ -51,6 +58,7 @@ export class CommandDelivery {
       return;
     }
     this.#report(command, 'accepted');
+    this.route.queued(command.device);
     this.deliverPending(command.device);
   }
 
@@ -65,20 +73,42 @@ export class CommandDelivery {
    * refused (it was closing) stays queued for the device's next connection.
    */
   deliverPending(device: string): void {
-    const sink = this.route.find(device);
+    if (this.#delivering.has(device)) {
+      this.#delivering.set(device, true);
+      return;
+    }
+    this.#delivering.set(device, false);
+    void this.#deliverRuns(device);
+  }
+
+  async #deliverRuns(device: string): Promise<void> {
+    try {
+      do {
+        this.#delivering.set(device, false);
+        await this.#deliverOnce(device);
+      } while (this.#delivering.get(device));
+    } catch (err) {
+      // The commands stay queued: the device's next connection or the next command retries.
+      this.log.error('command delivery failed', { code: 'internal_error', device, error: (err as Error).message });
+    } finally {
+      this.#delivering.delete(device);
+    }
+  }
+
+  async #deliverOnce(device: string): Promise<void> {
+    const sink = await this.route.find(device);
     if (!sink) return;
     const now = Date.now();
-    for (const command of this.queue.pending(device, now)) {
+    for (const command of await this.queue.pending(device, now)) {
       if (!sink.send({ type: 'command', id: command.id, name: command.name, params: command.params, expiresAt: command.expiresAt })) return;
-      this.queue.markDelivered(device, command.id, now);
-      this.#report(command, 'delivered');
+      if (await this.queue.markDelivered(device, command.id, now)) this.#report(command, 'delivered');
     }
   }
 
   /** A device's command_result; false when no delivered command with that id awaits one. */
-  onResult(device: string, result: CommandResult): boolean {
+  async onResult(device: string, result: CommandResult): Promise<boolean> {
     const status = result.ok ? 'succeeded' : 'failed';
-    if (!this.queue.finish(device, result.id, status, Date.now())) return false;
+    if (!(await this.queue.finish(device, result.id, status, Date.now()))) return false;
     const event: StatusEvent = { id: result.id, device, status, at: Date.now() };
     if (result.ok) event.result = result.result ?? {};
     else event.error = result.error!;
@@ -95,8 +125,8 @@ export class CommandDelivery {
    */
   start(): void {
     this.#firstSweep = setTimeout(() => {
-      this.#sweep();
-      this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
+      void this.#sweep();
+      this.#sweeper = setInterval(() => void this.#sweep(), SWEEP_MS);
       this.#sweeper.unref();
     }, this.options.startupReportDelayMs);
     this.#firstSweep.unref();
@@ -108,14 +138,18 @@ export class CommandDelivery {
   }
 
   // A store error in a timer must not end the process; the next sweep tries again.
-  #sweep(): void {
+  async #sweep(): Promise<void> {
+    if (this.#sweeping) return;
+    this.#sweeping = true;
     try {
       const now = Date.now();
-      for (const command of this.queue.takeExpired(now)) this.#report(command, 'expired');
-      for (const command of this.queue.takeTimedOut(now - this.options.resultTimeoutMs, now)) this.#report(command, 'timed_out');
-      this.queue.prune(now - this.options.dedupWindowMs);
+      for (const command of await this.queue.takeExpired(now)) this.#report(command, 'expired');
+      for (const command of await this.queue.takeTimedOut(now - this.options.resultTimeoutMs, now)) this.#report(command, 'timed_out');
+      await this.queue.prune(now - this.options.dedupWindowMs);
     } catch (err) {
-      this.log.error('command sweep failed', { code: 'internal_error', error: (err as Error).stack });
+      this.log.error('command sweep failed', { code: 'internal_error', error: (err as Error).message });
+    } finally {
+      this.#sweeping = false;
     }
   }
 

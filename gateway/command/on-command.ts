@@ -16,15 +16,15 @@ export interface CommandContext {
  * and deliver. Runs before the broker acks the publish, so an accepted command
  * is on disk by the time the backend's PUBACK arrives.
  */
-export function onBackendCommand(ctx: CommandContext, device: string, payload: Buffer): void {
-  const known = ctx.registry.get(device);
+export async function onBackendCommand(ctx: CommandContext, device: string, payload: Buffer): Promise<void> {
+  const known = await ctx.registry.get(device);
   if (!known) return ctx.delivery.reject(device, statusId(payload), fail('unknown_device').error);
   const request = validateCommand(ctx.validators, known.model, payload);
   if (!request.ok) return ctx.delivery.reject(device, statusId(payload), request.error);
 
   const { id = randomUUID(), name, params, ttlMs = ctx.defaultTtlMs } = request.value;
   const acceptedAt = Date.now();
-  ctx.delivery.submit({ device, id, name, params, acceptedAt, expiresAt: acceptedAt + ttlMs });
+  await ctx.delivery.submit({ device, id, name, params, acceptedAt, expiresAt: acceptedAt + ttlMs });
 }
 
 const COMMAND_ID_PATTERN = new RegExp(COMMAND_ID);

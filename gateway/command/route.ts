@@ -5,11 +5,12 @@ export interface CommandSink {
 }
 
 /**
- * Which process holds a device's socket. With one gateway process the answer is
- * this process or nobody; a multi-process implementation (Redis) would hand a
- * command to the process that holds the socket.
+ * Where a command for a device goes: its newest connection, if this process holds it.
+ * In a cluster the newest may be on another node, which then delivers.
  */
 export interface DeviceRoute {
-  /** The connection a command should go to now (the device's newest), or undefined when offline. */
-  find(device: string): CommandSink | undefined;
+  /** The connection a command should go to now (the device's newest), or undefined when it is not here. */
+  find(device: string): Promise<CommandSink | undefined>;
+  /** A command was queued for the device: the process holding its newest connection, if another, delivers it. */
+  queued(device: string): void;
 }

@@ -28,39 +28,45 @@ export interface CommandValidators {
   models: Map<string, ValidateFunction>;
 }
 
+/** What a backend publishes on {root}/{device}/commands, before the model's own check (also the AsyncAPI payload). */
+export const commandRequestSchema = (maxTtlMs: number) => ({
+  type: 'object',
+  properties: {
+    id: { type: 'string', pattern: COMMAND_ID },
+    name: { type: 'string', minLength: 1, maxLength: 64 },
+    params: { type: 'object' },
+    ttlMs: { type: 'integer', minimum: 1, maximum: maxTtlMs },
+  },
+  required: ['name'],
+  additionalProperties: false,
+});
+
+/** The device's command_result frame. */
+export const COMMAND_RESULT_SCHEMA = {
+  type: 'object',
+  properties: {
+    type: { const: 'command_result' },
+    id: { type: 'string', minLength: 1, maxLength: 128 },
+    ok: { type: 'boolean' },
+    result: { type: 'object' },
+    error: {
+      type: 'object',
+      properties: { code: { type: 'string', minLength: 1, maxLength: 64 }, message: { type: 'string', maxLength: 1024 } },
+      required: ['code'],
+      additionalProperties: false,
+    },
+  },
+  required: ['type', 'id', 'ok'],
+  if: { properties: { ok: { const: false } }, required: ['ok'] },
+  then: { properties: { error: { type: 'object' } }, required: ['error'] },
+  additionalProperties: false,
+};
+
 export function compileCommandValidators(models: readonly ModelSchemas[], maxTtlMs: number): CommandValidators {
   const ajv = new Ajv({ strict: true, allErrors: true });
   const validators: CommandValidators = {
-    request: ajv.compile<CommandRequest>({
-      type: 'object',
-      properties: {
-        id: { type: 'string', pattern: COMMAND_ID },
-        name: { type: 'string', minLength: 1, maxLength: 64 },
-        params: { type: 'object' },
-        ttlMs: { type: 'integer', minimum: 1, maximum: maxTtlMs },
-      },
-      required: ['name'],
-      additionalProperties: false,
-    }),
-    result: ajv.compile<CommandResult>({
-      type: 'object',
-      properties: {
-        type: { const: 'command_result' },
-        id: { type: 'string', minLength: 1, maxLength: 128 },
-        ok: { type: 'boolean' },
-        result: { type: 'object' },
-        error: {
-          type: 'object',
-          properties: { code: { type: 'string', minLength: 1, maxLength: 64 }, message: { type: 'string', maxLength: 1024 } },
-          required: ['code'],
-          additionalProperties: false,
-        },
-      },
-      required: ['type', 'id', 'ok'],
-      if: { properties: { ok: { const: false } }, required: ['ok'] },
-      then: { properties: { error: { type: 'object' } }, required: ['error'] },
-      additionalProperties: false,
-    }),
+    request: ajv.compile<CommandRequest>(commandRequestSchema(maxTtlMs)),
+    result: ajv.compile<CommandResult>(COMMAND_RESULT_SCHEMA),
     models: new Map(),
   };
   for (const model of models) {

@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { CommandDelivery } from '../command/deliver.js';
 import { fail } from '../errors.js';
+import type { Fleet } from '../dashboard/fleet.js';
 import type { Logger } from '../log.js';
 import type { DeviceTwins } from '../twin/device-twins.js';
 import type { DeviceBudgets } from './budgets.js';
@@ -19,6 +20,7 @@ export interface AdmissionOptions {
   messages: MessageContext;
   delivery: CommandDelivery;
   twins: Pick<DeviceTwins, 'welcome'>;
+  fleet: Fleet;
   log: Logger;
 }
 
@@ -37,7 +39,7 @@ export function admitDevice(ws: WebSocket, socket: Writable, remote: string, han
     log.error('device model has no schemas; closing', { code: 'internal_error', device, model });
     return closeSocket(ws, 'internal_error');
   }
-  const conn = new DeviceConnection(ws, socket, remote, identity, options.budgets.of(device), options.limits);
+  const conn = new DeviceConnection(ws, socket, remote, identity, options.budgets.of(device), options.limits, options.fleet.activityOf(device, model));
   for (const old of sessions.add(conn)) old.closeWith('replaced');
   ws.on('close', (code) => {
     sessions.remove(conn);

@@ -38,8 +38,8 @@ export function helloToken(raw: Buffer, isBinary: boolean): string | undefined {
   }
 }
 
-export function authenticateToken(registry: DeviceRegistry, token: string | undefined): Result<Authenticated> {
+export async function authenticateToken(registry: DeviceRegistry, token: string | undefined): Promise<Result<Authenticated>> {
   if (!token) return fail('unauthorized');
-  const identity = registry.authenticate(token);
+  const identity = await registry.authenticate(token);
   return identity ? ok({ ...identity, method: 'token', tokenHash: hashToken(token) }) : fail('unauthorized');
 }

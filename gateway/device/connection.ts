@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { WebSocket } from 'ws';
+import type { DeviceActivity } from '../dashboard/fleet.js';
 import type { ErrorCode, GatewayError } from '../errors.js';
 import type { Authenticated } from './authenticate.js';
 import type { DeviceBudget } from './budgets.js';
@@ -34,6 +35,8 @@ export class DeviceConnection {
     /** The device's rate budgets (shared by its connections under `multi`). */
     readonly budget: DeviceBudget,
     private readonly limits: ConnectionLimits,
+    /** The device's row on the dashboard (shared by its connections under `multi`). */
+    readonly activity: DeviceActivity,
   ) {
     ws.on('pong', () => (this.missedPongs = 0));
     socket.on('drain', () => this.#checkOutput());

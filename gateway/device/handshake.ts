@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../log.js';
+import type { Tally } from '../metrics/tally.js';
 import type { DeviceRegistry } from '../registry/devices.js';
 import { authenticateToken, bearerToken, helloToken, type Authenticated } from './authenticate.js';
 import { closeSocket } from './close-socket.js';
@@ -11,10 +12,11 @@ export interface HandshakeOptions {
   /** Checks device JWTs; undefined when auth.jwt is off, and then every credential is a per-device token. */
   verifyJwt: VerifyJwt | undefined;
   timeoutMs: number;
+  tally: Tally;
   log: Logger;
 }
 
-/** A frame the device sent while its JWT was being verified. */
+/** A frame the device sent while its credential was being checked. */
 export interface HeldFrame {
   raw: Buffer;
   isBinary: boolean;
@@ -37,6 +39,7 @@ export function handshake(ws: WebSocket, req: IncomingMessage, remote: string, o
   if (header !== undefined) return finish(ws, remote, header, options, admit);
 
   const timer = setTimeout(() => {
+    options.tally.deviceAuth.auth_timeout++;
     options.log.info('device refused', { code: 'auth_timeout', remote });
     closeSocket(ws, 'auth_timeout');
   }, options.timeoutMs);
@@ -50,51 +53,42 @@ export function handshake(ws: WebSocket, req: IncomingMessage, remote: string, o
 function finish(ws: WebSocket, remote: string, token: string | undefined, options: HandshakeOptions, admit: (done: Handshaken) => void): void {
   // The timer may have fired while this frame was in the same read.
   if (ws.readyState !== ws.OPEN) return;
-  if (token && options.verifyJwt && isJwtShaped(token)) {
-    finishJwt(ws, remote, token, options.verifyJwt, options.log, admit).catch((err: Error) => {
-      options.log.error('JWT handshake failed', { code: 'internal_error', remote, error: err.stack });
+  const release = holdFrames(ws);
+  // Runs inside a socket event: a rejection (the store failing under the registry, or
+  // admission throwing) fails this connection instead of the process.
+  identify(token, options)
+    .then((outcome) => {
+      release.stop();
+      // The device may have gone, or the gateway begun to stop, while the check ran.
+      if (ws.readyState !== ws.OPEN) return;
+      if (!outcome.ok) {
+        // The reason (and the claim's name, the device once a JWT's signature held), never the token.
+        const { ok: _refused, ...why } = outcome;
+        options.tally.deviceAuth.unauthorized++;
+        options.log.info('device refused', { code: 'unauthorized', remote, ...why });
+        return closeSocket(ws, 'unauthorized');
+      }
+      options.tally.deviceAuth.ok++;
+      admit({ identity: outcome.value, held: release.held });
+    })
+    .catch((err: Error) => {
+      release.stop();
+      options.log.error('device admission failed', { code: 'internal_error', remote, error: err.stack });
       closeSocket(ws, 'internal_error');
     });
-    return;
-  }
-  // Runs inside a socket event: a throw (the store failing under the registry or the
-  // command queue) would end the process, so it fails this connection instead.
-  let device: string | undefined;
-  try {
-    const result = authenticateToken(options.registry, token);
-    if (!result.ok) {
-      options.log.info('device refused', { code: 'unauthorized', remote });
-      return closeSocket(ws, 'unauthorized');
-    }
-    device = result.value.device;
-    admit({ identity: result.value, held: [] });
-  } catch (err) {
-    options.log.error('device admission failed', { code: 'internal_error', device, remote, error: (err as Error).stack });
-    closeSocket(ws, 'internal_error');
-  }
 }
 
-async function finishJwt(ws: WebSocket, remote: string, token: string, verifyJwt: VerifyJwt, log: Logger, admit: (done: Handshaken) => void): Promise<void> {
-  const release = holdFrames(ws);
-  let outcome: JwtOutcome;
-  try {
-    outcome = await verifyJwt(token);
-  } finally {
-    release.stop();
-  }
-  // The device may have gone, or the gateway begun to stop, while the JWKS loaded.
-  if (ws.readyState !== ws.OPEN) return;
-  if (!outcome.ok) {
-    // The reason (and the claim's name, the device once the signature held), never the token.
-    const { ok: _refused, ...why } = outcome;
-    log.info('device refused', { code: 'unauthorized', remote, ...why });
-    return closeSocket(ws, 'unauthorized');
-  }
-  admit({ identity: outcome.value, held: release.held });
+// A refused per-device token has no reason worth logging: unknown and revoked look alike.
+type CredentialOutcome = JwtOutcome | { ok: false };
+
+async function identify(token: string | undefined, options: HandshakeOptions): Promise<CredentialOutcome> {
+  if (token && options.verifyJwt && isJwtShaped(token)) return options.verifyJwt(token);
+  const result = await authenticateToken(options.registry, token);
+  return result.ok ? { ok: true, value: result.value } : { ok: false };
 }
 
 /**
- * Verifying a JWT can wait for a JWKS load, and a device need not wait for `welcome`
+ * Checking a credential waits for the store or a JWKS load, and a device need not wait for `welcome`
  * before it sends: the frames that arrive meanwhile are kept in order for admission
  * instead of being lost. The socket is paused meanwhile, so they are at most what it
  * had already read (one read chunk); the rest waits in the kernel, where TCP pushes back.

@@ -4,7 +4,7 @@ import { fail, ok, type Result } from '../errors.js';
  * Frame types known once a device is authenticated: `hello` parses so that it can
  * be refused without a dead letter (it carries the token).
  */
-const DEVICE_FRAME_TYPES = new Set(['telemetry', 'state', 'command_result', 'hello']);
+export const DEVICE_FRAME_TYPES: ReadonlySet<string> = new Set(['telemetry', 'state', 'command_result', 'hello']);
 
 export interface Frame {
   type: string;

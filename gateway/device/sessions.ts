@@ -18,7 +18,8 @@ export class DeviceSessions {
 
   constructor(
     private readonly policy: SessionPolicy,
-    private readonly onPresence: (device: string, presence: Presence) => void,
+    /** This process' presence of the device after each change; `joined` is the connection a join added. */
+    private readonly onPresence: (device: string, presence: Presence, joined?: DeviceConnection) => void,
   ) {}
 
   /** Registers a newly authenticated connection; returns the connections it replaces (takeover). */
@@ -29,7 +30,7 @@ export class DeviceSessions {
     const replaced = this.policy === 'takeover' ? [...session.connections] : [];
     for (const old of replaced) session.connections.delete(old);
     session.connections.add(conn);
-    this.onPresence(device, { online: true, since: session.since, connections: session.connections.size });
+    this.onPresence(device, { online: true, since: session.since, connections: session.connections.size }, conn);
     return replaced;
   }
 
@@ -63,6 +64,11 @@ export class DeviceSessions {
   /** Every live authenticated connection. */
   *connections(): IterableIterator<DeviceConnection> {
     for (const session of this.#sessions.values()) yield* session.connections;
+  }
+
+  /** Devices with at least one live connection. */
+  get deviceCount(): number {
+    return this.#sessions.size;
   }
 
   devices(): string[] {

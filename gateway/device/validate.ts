@@ -29,6 +29,27 @@ export interface ModelValidators {
 const MESSAGE_ID = { type: 'string', minLength: 1, maxLength: 128 } as const;
 const MAX_REPORTED_ERRORS = 20;
 
+/** The telemetry frame around a model's telemetry schema (also the AsyncAPI payload). */
+export const telemetryFrameSchema = (data: object) => ({
+  type: 'object',
+  properties: {
+    type: { const: 'telemetry' },
+    id: MESSAGE_ID,
+    ts: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', format: 'date-time' }] },
+    data,
+  },
+  required: ['type', 'id', 'data'],
+  additionalProperties: false,
+});
+
+/** The state frame around a model's state schema. */
+export const stateFrameSchema = (state: object) => ({
+  type: 'object',
+  properties: { type: { const: 'state' }, id: MESSAGE_ID, state },
+  required: ['type', 'id', 'state'],
+  additionalProperties: false,
+});
+
 /** Compiles every model's frame validators once, at startup; a bad schema stops the start. */
 export function compileValidators(models: readonly ModelSchemas[]): Map<string, ModelValidators> {
   const ajv = new Ajv({ strict: true, allErrors: true });
@@ -37,23 +58,8 @@ export function compileValidators(models: readonly ModelSchemas[]): Map<string, 
   for (const model of models) {
     try {
       validators.set(model.name, {
-        telemetry: ajv.compile<TelemetryMessage>({
-          type: 'object',
-          properties: {
-            type: { const: 'telemetry' },
-            id: MESSAGE_ID,
-            ts: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', format: 'date-time' }] },
-            data: model.telemetry,
-          },
-          required: ['type', 'id', 'data'],
-          additionalProperties: false,
-        }),
-        state: ajv.compile<StateMessage>({
-          type: 'object',
-          properties: { type: { const: 'state' }, id: MESSAGE_ID, state: model.state },
-          required: ['type', 'id', 'state'],
-          additionalProperties: false,
-        }),
+        telemetry: ajv.compile<TelemetryMessage>(telemetryFrameSchema(model.telemetry)),
+        state: ajv.compile<StateMessage>(stateFrameSchema(model.state)),
       });
     } catch (err) {
       throw new ConfigError(`Schemas of model ${model.name} do not compile: ${(err as Error).message}`);

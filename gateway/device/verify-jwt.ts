@@ -86,12 +86,12 @@ export function jwtVerifier(config: JwtConfig, key: VerificationKey, options: Ve
   };
 }
 
-function identify(payload: JWTPayload, config: JwtConfig, options: VerifierOptions): JwtOutcome {
+async function identify(payload: JWTPayload, config: JwtConfig, options: VerifierOptions): Promise<JwtOutcome> {
   const device = payload[config.deviceClaim];
   if (typeof device !== 'string') return { ok: false, reason: 'claim_mismatch', claim: config.deviceClaim };
   // The id becomes an MQTT topic level, as a provisioned one does.
   if (!isValidDeviceId(device)) return { ok: false, reason: 'bad_device_id', claim: config.deviceClaim };
-  const record = options.registry.get(device);
+  const record = await options.registry.get(device);
   if (record && record.revokedAt !== null) return { ok: false, reason: 'device_revoked', device };
   let model: unknown;
   if (config.requireRegistered) {

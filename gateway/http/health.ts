@@ -1,31 +1,16 @@
-import { createServer, type Server } from 'node:http';
-import { listen } from '../listen.js';
-import type { HttpRoute } from './sdk-script.js';
+import type { Readiness } from '../readiness.js';
+import { sendJson, type Handler } from './listener.js';
 
-export interface HealthEndpoint {
-  url: string;
-  close(): Promise<void>;
-}
+/** GET /healthz, the liveness probe: 200 with live counts while the process serves HTTP. */
+export const healthz =
+  (status: () => object): Handler =>
+  (_req, res) =>
+    sendJson(res, 200, { status: 'ok', ...status() });
 
-/** Plain HTTP for load balancers and probes: GET /healthz -> 200 with live counts; `routes` answer the rest. */
-export async function startHealthEndpoint(host: string, port: number, status: () => object, routes: readonly HttpRoute[] = []): Promise<HealthEndpoint> {
-  const server: Server = createServer((req, res) => {
-    if (routes.some((route) => route(req, res))) return;
-    if (req.method === 'GET' && (req.url === '/healthz' || req.url?.startsWith('/healthz?'))) {
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify({ status: 'ok', ...status() }));
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('Not found\n');
-  });
-  const url = `http://${await listen(server, { host, port, name: 'HTTP (http.port, --http-port)' })}`;
-  return {
-    url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+/** GET /readyz: 200 when ready, 503 while starting, draining or when the store does not answer. */
+export const readyz =
+  (readiness: Readiness): Handler =>
+  async (_req, res) => {
+    const { ready, state } = await readiness.check();
+    sendJson(res, ready ? 200 : 503, { status: state });
   };
-}

@@ -1,32 +1,27 @@
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import type { Handler } from './listener.js';
 
 /** The browser build of the device SDK (npm run build: dist/gateway/http -> dist/browser/device.js). */
 export const SDK_BUNDLE_FILE = fileURLToPath(new URL('../../browser/device.js', import.meta.url));
-export const SDK_PATH = '/sdk/device.js';
-
-export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 /**
  * GET /sdk/device.js: the single-file ESM device SDK, for pages that import it
  * from the gateway. Read once at start; a checkout built without it (tsc only)
  * answers 404 with what to run. Any origin may load it: it holds no secret.
  */
-export function sdkScriptRoute(file = SDK_BUNDLE_FILE): HttpRoute {
+export function sdkScript(file = SDK_BUNDLE_FILE): Handler {
   let script: Buffer | undefined;
   try {
     script = readFileSync(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  return (req, res) => {
-    const path = req.url?.split('?')[0];
-    if (path !== SDK_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+  return (_req, res) => {
     if (!script) {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end(`The device SDK bundle ${file} is not built; run npm run build\n`);
-      return true;
+      return;
     }
     res.writeHead(200, {
       'content-type': 'text/javascript; charset=utf-8',
@@ -34,7 +29,6 @@ export function sdkScriptRoute(file = SDK_BUNDLE_FILE): HttpRoute {
       'access-control-allow-origin': '*',
       'cache-control': 'no-cache',
     });
-    res.end(req.method === 'HEAD' ? undefined : script);
-    return true;
+    res.end(script);
   };
 }

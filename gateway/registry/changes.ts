@@ -3,7 +3,8 @@ import type { Store } from '../store/open-store.js';
 export type ChangeKind = 'device' | 'user';
 
 export interface RegistryChange {
-  seq: number;
+  /** The SQLite row's seq, or the Redis stream entry's id (cluster/redis-changes.ts). */
+  seq: number | string;
   kind: ChangeKind;
   subject: string;
 }
@@ -20,9 +21,9 @@ export function lastChangeSeq(store: Store): number {
   return row?.seq ?? 0;
 }
 
-export function changesSince(store: Store, seq: number): RegistryChange[] {
+export function changesSince(store: Store, seq: number): Array<RegistryChange & { seq: number }> {
   return store
-    .prepare<[number], RegistryChange>('SELECT seq, kind, subject FROM registry_changes WHERE seq > ? ORDER BY seq')
+    .prepare<[number], RegistryChange & { seq: number }>('SELECT seq, kind, subject FROM registry_changes WHERE seq > ? ORDER BY seq')
     .all(seq);
 }
 

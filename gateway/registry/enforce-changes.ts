@@ -19,14 +19,14 @@ export interface EnforceOptions {
  * revoked or rotated loses the sockets that token opened, a revoked device loses
  * its JWT sessions too; a removed user loses its MQTT sessions.
  */
-export function enforceRegistryChange(change: RegistryChange, options: EnforceOptions): void {
+export async function enforceRegistryChange(change: RegistryChange, options: EnforceOptions): Promise<void> {
   if (change.kind === 'user') {
     options.users.forgetLogins(change.subject);
-    if (!options.users.exists(change.subject)) options.disconnectUser(change.subject);
+    if (!(await options.users.exists(change.subject))) options.disconnectUser(change.subject);
     return;
   }
   for (const conn of options.sessions.connectionsOf(change.subject)) {
-    if (!stillHolds(options.registry, conn.identity)) {
+    if (!(await stillHolds(options.registry, conn.identity))) {
       options.log.info('device revoked or its token rotated; closing', { code: 'unauthorized', device: change.subject, method: conn.identity.method });
       conn.closeWith('unauthorized');
     }
@@ -35,7 +35,7 @@ export function enforceRegistryChange(change: RegistryChange, options: EnforceOp
 
 // A JWT session rests on the issuer's signature, not on the device's token: rotating
 // the token leaves it open (the device's JWTs are still good), revoking the device ends it.
-function stillHolds(registry: DeviceRegistry, identity: Authenticated): boolean {
+async function stillHolds(registry: DeviceRegistry, identity: Authenticated): Promise<boolean> {
   if (identity.method === 'token') return registry.stillValid(identity.device, identity.tokenHash);
-  return (registry.get(identity.device)?.revokedAt ?? null) === null;
+  return ((await registry.get(identity.device))?.revokedAt ?? null) === null;
 }

@@ -1,10 +1,8 @@
-import type { Statement } from 'better-sqlite3';
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { isValidTopicFilter } from '../broker/topic-filters.js';
 import { fail, ok, type Result } from '../errors.js';
-import type { Store } from '../store/open-store.js';
-import { recordChange } from './changes.js';
 import { LoginCache } from './login-cache.js';
+import type { UserRow, UserRows } from './user-rows.js';
 
 export interface BackendUser {
   name: string;
@@ -14,14 +12,6 @@ export interface BackendUser {
 
 export interface UserRecord extends BackendUser {
   createdAt: number;
-}
-
-interface UserRow {
-  name: string;
-  password_hash: string;
-  allow_pub: string;
-  allow_sub: string;
-  created_at: number;
 }
 
 // Same shape as device ids: user names end up in logs and MQTT client metadata.
@@ -61,39 +51,29 @@ async function verifyPassword(password: string, stored: string): Promise<boolean
 // Unknown names still pay for one KDF run, so timing does not tell which names exist.
 const DECOY_HASH = hashPassword(randomBytes(16).toString('hex'));
 
-/** Backend MQTT users: hashed passwords and publish/subscribe ACL patterns. */
+/** Backend MQTT users: hashed passwords and publish/subscribe ACL patterns, over the shared user rows. */
 export class UserRegistry {
   readonly #logins = new LoginCache();
-  // Prepared once: every backend CONNECT, guesses included, reads one row.
-  readonly #byName: Statement<[string], UserRow>;
 
-  constructor(private readonly store: Store) {
-    this.#byName = store.prepare('SELECT * FROM users WHERE name = ?');
-  }
+  constructor(private readonly rows: UserRows) {}
 
   async add(name: string, password: string, allowPub: string[], allowSub: string[]): Promise<Result<BackendUser>> {
     if (!USER_NAME.test(name)) return fail('invalid_user_name');
     if (password.length === 0) return fail('empty_password');
     if (![...allowPub, ...allowSub].every(isValidTopicFilter)) return fail('invalid_topic_filter');
-    if (this.#row(name)) return fail('user_exists');
+    if (await this.rows.byName(name)) return fail('user_exists');
     const passwordHash = await hashPassword(password);
-    this.store
-      .prepare('INSERT INTO users (name, password_hash, allow_pub, allow_sub, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(name, passwordHash, JSON.stringify(allowPub), JSON.stringify(allowSub), Date.now());
-    return ok({ name, allowPub, allowSub });
+    const inserted = await this.rows.insert({ name, passwordHash, allowPub, allowSub, createdAt: Date.now() });
+    return inserted ? ok({ name, allowPub, allowSub }) : fail('user_exists');
   }
 
-  list(): UserRecord[] {
-    return this.store.prepare<[], UserRow>('SELECT * FROM users ORDER BY name').all().map(toRecord);
+  async list(): Promise<UserRecord[]> {
+    return (await this.rows.all()).map(toRecord);
   }
 
   /** Removes the user; a running gateway disconnects its live MQTT sessions. */
-  remove(name: string): Result<{ name: string }> {
-    const removed = this.store.transaction(() => {
-      const result = this.store.prepare('DELETE FROM users WHERE name = ?').run(name);
-      if (result.changes === 1) recordChange(this.store, 'user', name);
-      return result.changes === 1;
-    })();
+  async remove(name: string): Promise<Result<{ name: string }>> {
+    const removed = await this.rows.delete(name);
     this.#logins.forget(name);
     return removed ? ok({ name }) : fail('unknown_user');
   }
@@ -107,45 +87,36 @@ export class UserRegistry {
     this.#logins.forget(name);
   }
 
-  exists(name: string): boolean {
-    return this.#row(name) !== undefined;
+  async exists(name: string): Promise<boolean> {
+    return (await this.rows.byName(name)) !== undefined;
   }
 
   /**
    * The user's ACL when name and password match a check this process already passed
    * against the current stored hash, without a KDF run; otherwise undefined (call verify).
    */
-  recall(name: string, password: string): BackendUser | undefined {
-    const row = this.#row(name);
-    return row && this.#logins.has(name, password, row.password_hash) ? toRecord(row) : undefined;
+  async recall(name: string, password: string): Promise<BackendUser | undefined> {
+    const row = await this.rows.byName(name);
+    return row && this.#logins.has(name, password, row.passwordHash) ? toRecord(row) : undefined;
   }
 
   /** The user's ACL when name and password match, otherwise undefined; always one KDF run. */
   async verify(name: string, password: string): Promise<BackendUser | undefined> {
-    const row = this.#row(name);
+    const row = await this.rows.byName(name);
     if (!row) {
       await verifyPassword(password, await DECOY_HASH);
       return undefined;
     }
-    if (!(await verifyPassword(password, row.password_hash))) return undefined;
+    if (!(await verifyPassword(password, row.passwordHash))) return undefined;
     // A removal (or removal and new add) during the ~100 ms run wins: the watcher that
     // closes a removed user's sessions may already have looked, and the cache must
     // not keep the HMAC of a hash that is gone.
-    if (this.#row(name)?.password_hash !== row.password_hash) return undefined;
-    this.#logins.remember(name, password, row.password_hash);
+    if ((await this.rows.byName(name))?.passwordHash !== row.passwordHash) return undefined;
+    this.#logins.remember(name, password, row.passwordHash);
     return toRecord(row);
-  }
-
-  #row(name: string): UserRow | undefined {
-    return this.#byName.get(name);
   }
 }
 
 function toRecord(row: UserRow): UserRecord {
-  return {
-    name: row.name,
-    allowPub: JSON.parse(row.allow_pub) as string[],
-    allowSub: JSON.parse(row.allow_sub) as string[],
-    createdAt: row.created_at,
-  };
+  return { name: row.name, allowPub: row.allowPub, allowSub: row.allowSub, createdAt: row.createdAt };
 }

@@ -10,7 +10,7 @@ const PRUNE_EVERY_MS = 60_000;
  * Polls the registry's change log so revoke, rotate and user removal made by
  * the CLI (another process) act on live connections within `intervalMs`.
  */
-export function watchRegistryChanges(store: Store, intervalMs: number, log: Logger, onChange: (change: RegistryChange) => void): () => void {
+export function watchRegistryChanges(store: Store, intervalMs: number, log: Logger, onChange: (change: RegistryChange) => Promise<void>): () => void {
   let seen = lastChangeSeq(store);
   let prunedAt = 0;
   const timer = setInterval(() => {
@@ -18,7 +18,9 @@ export function watchRegistryChanges(store: Store, intervalMs: number, log: Logg
     try {
       for (const change of changesSince(store, seen)) {
         seen = change.seq;
-        onChange(change);
+        onChange(change).catch((err: Error) =>
+          log.error('registry change not enforced', { code: 'internal_error', kind: change.kind, subject: change.subject, error: err.message }),
+        );
       }
       const now = Date.now();
       if (now - prunedAt >= PRUNE_EVERY_MS) {

@@ -2,7 +2,7 @@ import { fail, type GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Topics } from '../topics.js';
 import { applyPatch, deltaOf } from './merge.js';
-import type { JsonObject, SqliteTwinStore, StoredTwin } from './twin-store.js';
+import type { JsonObject, StoredTwin, TwinStore } from './twin-store.js';
 import { checkDesired, parseDesiredPatch, type DesiredValidators } from './validate-desired.js';
 
 /** Where a desired frame can be written: one live device connection. */
@@ -14,9 +14,9 @@ export interface DesiredSink {
 }
 
 export interface TwinContext {
-  store: SqliteTwinStore;
+  store: TwinStore;
   /** The model of a provisioned device, undefined for an unknown id. */
-  modelOf(device: string): string | undefined;
+  modelOf(device: string): Promise<string | undefined>;
   validators: DesiredValidators;
   topics: Topics;
   /** Publishes a gateway event in order with the device's other events (presence, command status). */
@@ -43,7 +43,7 @@ export class DeviceTwins {
     return this.#serial(device, async () => {
       let version = 0;
       try {
-        const model = this.ctx.modelOf(device);
+        const model = await this.ctx.modelOf(device);
         if (model === undefined) return this.#reject(device, fail('unknown_device').error, version);
         const current = await this.ctx.store.get(device);
         version = current.version;

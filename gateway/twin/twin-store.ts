@@ -12,6 +12,22 @@ export interface StoredTwin {
   updatedAt: number;
 }
 
+/**
+ * Where twins are kept: the data dir's SQLite store, or Redis in a cluster. Each call
+ * is atomic on its own, so two gateway processes cannot lose an update.
+ */
+export interface TwinStore {
+  /** The device's twin; a device that never had one has version 0 and empty sides. */
+  get(device: string): Promise<StoredTwin>;
+  /**
+   * Replaces the desired state and sets version to `expectedVersion + 1`, only if the
+   * stored version still is `expectedVersion`. Undefined when another writer got there first.
+   */
+  writeDesired(device: string, desired: JsonObject, expectedVersion: number, at: number): Promise<StoredTwin | undefined>;
+  /** Merges a state report into the reported side, key by key; the version does not change. */
+  mergeReported(device: string, patch: JsonObject, at: number): Promise<StoredTwin>;
+}
+
 interface TwinRow {
   device: string;
   version: number;
@@ -20,12 +36,8 @@ interface TwinRow {
   updated_at: number;
 }
 
-/**
- * Durable twins in the registry's SQLite store. Promise-returning so that a
- * networked store (Redis, for scale-out) can stand in with the same three calls;
- * each call is atomic on its own, so two gateway processes cannot lose an update.
- */
-export class SqliteTwinStore {
+/** Durable twins in the registry's SQLite store (the embedded default). */
+export class SqliteTwinStore implements TwinStore {
   readonly #get: Statement<[string], TwinRow>;
   readonly #insertDesired: Statement<[string, number, string, number]>;
   readonly #updateDesired: Statement<[number, string, number, string, number]>;
@@ -46,15 +58,10 @@ export class SqliteTwinStore {
     });
   }
 
-  /** The device's twin; a device that never had one has version 0 and empty sides. */
   async get(device: string): Promise<StoredTwin> {
     return this.#read(device);
   }
 
-  /**
-   * Replaces the desired state and sets version to `expectedVersion + 1`, only if the
-   * stored version still is `expectedVersion`. Undefined when another writer got there first.
-   */
   async writeDesired(device: string, desired: JsonObject, expectedVersion: number, at: number): Promise<StoredTwin | undefined> {
     const version = expectedVersion + 1;
     const text = JSON.stringify(desired);
@@ -66,7 +73,6 @@ export class SqliteTwinStore {
     return this.#read(device);
   }
 
-  /** Merges a state report into the reported side, key by key; the version does not change. */
   async mergeReported(device: string, patch: JsonObject, at: number): Promise<StoredTwin> {
     return this.#mergeReported(device, patch, at);
   }

@@ -108,7 +108,7 @@ export class FuzzSession {
     for (const model of models) {
       const id = `fuzz-${model.name}`;
       const [sentinelData] = fc.sample(validValues(model.telemetry, model.name), { seed: 1, numRuns: 1 });
-      const token = provision(gw, id, model.name);
+      const token = await provision(gw, id, model.name);
       session.#devices.set(model.name, {
         id,
         model,

@@ -1,6 +1,5 @@
 import { WebSocket } from 'ws';
 import { Arrivals } from './arrivals.js';
-import type { TestGateway } from './gateway.js';
 
 export interface Frame {
   type: string;
@@ -31,6 +30,12 @@ export class TestDevice {
   }
 }
 
+/** What a device needs of a gateway: its WSS address and the CA that signed its certificate. */
+export interface DeviceTarget {
+  addresses: { ws: string };
+  ca: Buffer;
+}
+
 export interface DeviceOptions {
   /** Authenticate with a hello frame instead of the Authorization header. */
   hello?: boolean;
@@ -40,7 +45,7 @@ export interface DeviceOptions {
 }
 
 /** Opens a socket (TLS verified against the gateway's dev certificate) without waiting for welcome. */
-export async function openDevice(gw: TestGateway, token: string | undefined, options: DeviceOptions = {}): Promise<TestDevice> {
+export async function openDevice(gw: DeviceTarget, token: string | undefined, options: DeviceOptions = {}): Promise<TestDevice> {
   const headers: Record<string, string> = token && !options.hello ? { authorization: `Bearer ${token}` } : {};
   const ws = new WebSocket(options.url ?? gw.addresses.ws, { ca: gw.ca, headers, autoPong: options.autoPong ?? true });
   const device = new TestDevice(ws);
@@ -53,7 +58,7 @@ export async function openDevice(gw: TestGateway, token: string | undefined, opt
 }
 
 /** Opens a socket and waits for the welcome frame. */
-export async function connectDevice(gw: TestGateway, token: string, options: DeviceOptions = {}): Promise<TestDevice> {
+export async function connectDevice(gw: DeviceTarget, token: string, options: DeviceOptions = {}): Promise<TestDevice> {
   const device = await openDevice(gw, token, options);
   const welcome = await device.nextFrame();
   if (welcome.type !== 'welcome') throw new Error(`expected welcome, got ${JSON.stringify(welcome)}`);

@@ -7,6 +7,8 @@ import { createLogger } from '../../gateway/log.js';
 import { SHIPPED_MODELS_DIR, listModelNames } from '../../gateway/models/load-models.js';
 import { DeviceRegistry } from '../../gateway/registry/devices.js';
 import { UserRegistry } from '../../gateway/registry/users.js';
+import { SqliteDeviceRows } from '../../gateway/registry/sqlite-device-rows.js';
+import { SqliteUserRows } from '../../gateway/registry/sqlite-user-rows.js';
 import { startGateway, type Gateway } from '../../gateway/server.js';
 import { DEV_CERT_FILE } from '../../gateway/tls/load-certificate.js';
 import { openStore, type Store } from '../../gateway/store/open-store.js';
@@ -45,8 +47,8 @@ export async function startTestGateway(overrides: Record<string, unknown> = {}, 
     stop,
     dataDir,
     ca: existsSync(join(dataDir, DEV_CERT_FILE)) ? readFileSync(join(dataDir, DEV_CERT_FILE)) : Buffer.alloc(0),
-    devices: new DeviceRegistry(store, listModelNames(SHIPPED_MODELS_DIR)),
-    users: new UserRegistry(store),
+    devices: new DeviceRegistry(new SqliteDeviceRows(store), listModelNames(SHIPPED_MODELS_DIR)),
+    users: new UserRegistry(new SqliteUserRows(store)),
     store,
     async close() {
       await stop();
@@ -56,8 +58,8 @@ export async function startTestGateway(overrides: Record<string, unknown> = {}, 
 }
 
 /** Provisions a device and returns its token. */
-export function provision(gw: TestGateway, device: string, model = 'env-sensor'): string {
-  const result = gw.devices.add(device, model);
+export async function provision(gw: TestGateway, device: string, model = 'env-sensor'): Promise<string> {
+  const result = await gw.devices.add(device, model);
   if (!result.ok) throw new Error(`provision ${device}: ${result.error.code}`);
   return result.value.token;
 }
