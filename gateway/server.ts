@@ -119,7 +119,10 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       fleetView.presenceChanged(device, presence, joined);
     });
     const fleetView: FleetView = state.cluster
-      ? await startClusterFleet({ ...state.cluster, policy: config.devices.sessionPolicy, sessions, publishPresence, deliverPending: (device) => delivery.deliverPending(device), log })
+      ? await startClusterFleet({ ...state.cluster, policy: config.devices.sessionPolicy, sessions, publishPresence, deliverPending: (device) => {
+          twins.refresh(device);
+          return delivery.deliverPending(device);
+        }, log })
       : localFleet(sessions, publishPresence);
     closers.add(() => fleetView.close());
     const delivery = new CommandDelivery(
@@ -140,6 +143,8 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       topics,
       publish: (device, topic, payload, retain) => void events.publish(device, topic, payload, retain),
       connectionsOf: (device) => sessions.connectionsOf(device),
+      // In a cluster, the node holding the device's newest connection is signalled; it refreshes.
+      elsewhere: (device) => fleetView.route.queued(device),
       log,
     });
     const commandContext = { registry, validators: commandValidators, delivery, defaultTtlMs: config.commands.defaultTtlMs };

@@ -22,6 +22,8 @@ export interface TwinContext {
   /** Publishes a gateway event in order with the device's other events (presence, command status). */
   publish(device: string, topic: string, payload: unknown, retain: boolean): void;
   connectionsOf(device: string): readonly DesiredSink[];
+  /** After an accepted change: tells another process holding the device's newest connection (a cluster node). */
+  elsewhere(device: string): void;
   log: Logger;
 }
 
@@ -66,6 +68,7 @@ export class DeviceTwins {
         this.ctx.publish(device, this.ctx.topics.desiredStatus(device), { status: 'accepted', version: written.version }, false);
         this.#announce(written);
         for (const conn of this.ctx.connectionsOf(device)) this.#sendDesired(conn, written);
+        this.ctx.elsewhere(device);
       } catch (err) {
         this.ctx.log.error('desired state not stored; change rejected', { code: 'store_unavailable', device, error: (err as Error).message });
         this.#reject(device, fail('store_unavailable').error, version);
@@ -89,16 +92,24 @@ export class DeviceTwins {
 
   /** After a connection's welcome: the latest desired state, if a backend ever set one. */
   welcome(conn: DesiredSink): void {
-    void this.#serial(conn.device, async () => {
-      try {
-        const twin = await this.ctx.store.get(conn.device);
-        if (twin.version > 0) this.#sendDesired(conn, twin);
-      } catch (err) {
-        // The device would never learn its desired state on this connection; it reconnects and tries again.
-        this.ctx.log.error('desired state not readable; closing', { code: 'store_unavailable', device: conn.device, error: (err as Error).message });
-        conn.closeWith('internal_error');
-      }
-    });
+    void this.#serial(conn.device, () => this.#sendLatest(conn.device, [conn]));
+  }
+
+  /** Another node accepted a change (cluster signal): this node's connections of the device get it. */
+  refresh(device: string): void {
+    const connections = this.ctx.connectionsOf(device);
+    if (connections.length > 0) void this.#serial(device, () => this.#sendLatest(device, connections));
+  }
+
+  async #sendLatest(device: string, connections: readonly DesiredSink[]): Promise<void> {
+    try {
+      const twin = await this.ctx.store.get(device);
+      if (twin.version > 0) for (const conn of connections) this.#sendDesired(conn, twin);
+    } catch (err) {
+      // The device would never learn its desired state on these connections; it reconnects and tries again.
+      this.ctx.log.error('desired state not readable; closing', { code: 'store_unavailable', device, error: (err as Error).message });
+      for (const conn of connections) conn.closeWith('internal_error');
+    }
   }
 
   #sendDesired(conn: DesiredSink, twin: StoredTwin): void {
