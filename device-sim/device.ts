@@ -1,8 +1,6 @@
-import WebSocket from 'ws';
-import { backoffDelay, RECONNECT_BACKOFF, RESEND_BACKOFF } from './backoff.js';
-import { closeReason, isFinalRejection } from './close-codes.js';
+import { DEFAULT_SEND_PER_SEC } from '../sdk/outbox.js';
+import { connectDevice, type DeviceClient, type DeviceError, type OfflineInfo } from '../sdk/node.js';
 import { handleCommand, type CommandTarget } from './handle-command.js';
-import { Outbox } from './outbox.js';
 import type { SensorModel } from './models/sensor-model.js';
 import type { Rng } from './rng.js';
 import { Task, type Scheduler } from './scheduler.js';
@@ -12,7 +10,7 @@ import type { FleetStats } from './stats.js';
 export interface DeviceSettings {
   url: string;
   insecure: boolean;
-  /** Milliseconds between readings, until a set_interval command changes it. */
+  /** Milliseconds between readings, until a set_interval command or desired state changes it. */
   intervalMs: number;
   invalidRate: number;
   dropRate: number;
@@ -28,16 +26,20 @@ export interface DeviceIdentity {
   token: string;
 }
 
-// A newer connection with our id took over (4409): someone else runs this
-// device too. Wait well past the usual backoff so the two do not take turns forever.
-const REPLACED_PAUSE_MS = 10_000;
 const FIRMWARE = 'device-sim-1.0.0';
+// Commands every model has (handle-command.ts); each model adds its own.
+const COMMON_COMMANDS = ['reboot', 'set_interval', 'ping'];
+// Commands that change nothing the backend sees in state.
+const READ_ONLY_COMMANDS = new Set(['ping', 'locate']);
+// Codes the SDK rejects with that are not the gateway refusing a reading.
+const DROPPED = new Set(['outbox_full', 'unauthorized', 'replaced']);
 
-type Phase = 'idle' | 'connecting' | 'online' | 'offline' | 'rebooting' | 'stopped' | 'fatal';
+type Phase = 'idle' | 'running' | 'rebooting' | 'stopped' | 'fatal';
 
 /**
- * One simulated device: its connection, the frames it writes and its answers
- * to commands. Which readings to write when is the Outbox's call.
+ * One simulated device on the device SDK (sdk/): the SDK keeps the connection,
+ * the outbox and the answers; this adds readings on a schedule, the simulated
+ * firmware's commands and desired state, fault injection and the fleet's stats.
  */
 export class SimDevice implements CommandTarget {
   readonly id: string;
@@ -45,21 +47,16 @@ export class SimDevice implements CommandTarget {
   readonly #identity: DeviceIdentity;
   readonly #settings: DeviceSettings;
   readonly #faults: Rng;
-  readonly #outbox: Outbox;
   readonly #readTask = new Task(() => this.#onReadDue());
-  readonly #connectTask = new Task(() => this.#connect());
-  readonly #resendTask = new Task(() => this.#resume());
-  #ws: WebSocket | undefined;
+  /** Settings the backend asked for (desired state) that the simulated firmware keeps and reports. */
+  readonly #config: Record<string, unknown> = {};
+  #client: DeviceClient | undefined;
   #phase: Phase = 'idle';
   #intervalMs: number;
   #seq = 0;
   #stateSeq = 0;
-  #attempt = 0;
-  #retryAttempt = 0;
-  #paused = false;
+  #unacked = 0;
   #everOnline = false;
-  /** Whether this connection got its welcome (and so counts in stats.connected). */
-  #welcomed = false;
   #bootAt = Date.now();
   #rebootDelayMs: number | undefined;
 
@@ -70,14 +67,14 @@ export class SimDevice implements CommandTarget {
     this.#faults = faults;
     this.#settings = settings;
     this.#intervalMs = settings.intervalMs;
-    this.#outbox = new Outbox(settings.intervalMs);
   }
 
   /** Connects now and takes the first reading at a random point within one interval. */
   start(): void {
     if (this.#phase !== 'idle') return;
+    this.#phase = 'running';
     this.#bootAt = Date.now();
-    this.#connect();
+    this.#client = this.#connect();
     this.#settings.scheduler.after(this.#readTask, Math.floor(Math.random() * this.#intervalMs));
   }
 
@@ -86,23 +83,20 @@ export class SimDevice implements CommandTarget {
     this.#settings.scheduler.cancel(this.#readTask);
   }
 
-  /** Closes the connection for good. */
+  /** Closes the connection for good; what was not acked stays counted as unacked. */
   stop(): void {
     this.#phase = 'stopped';
-    const { scheduler } = this.#settings;
-    scheduler.cancel(this.#readTask);
-    scheduler.cancel(this.#connectTask);
-    scheduler.cancel(this.#resendTask);
-    this.#ws?.close(1000, 'simulation over');
+    this.#settings.scheduler.cancel(this.#readTask);
+    this.#client?.close();
   }
 
   /** Telemetry not yet acked (buffered or in flight). */
   get unacked(): number {
-    return this.#outbox.size;
+    return this.#unacked;
   }
 
   get online(): boolean {
-    return this.#phase === 'online';
+    return this.#client?.online === true;
   }
 
   uptimeMs(): number {
@@ -116,217 +110,129 @@ export class SimDevice implements CommandTarget {
 
   setIntervalSeconds(seconds: number): void {
     this.#intervalMs = seconds * 1000;
-    this.#outbox.setReadingInterval(this.#intervalMs);
     if (this.#readTask.scheduled) this.#settings.scheduler.after(this.#readTask, this.#intervalMs);
   }
 
-  #connect(): void {
-    if (this.#phase === 'stopped' || this.#phase === 'fatal') return;
-    this.#phase = 'connecting';
-    const ws = new WebSocket(this.#settings.url, {
-      headers: { authorization: `Bearer ${this.#identity.token}` },
+  #connect(): DeviceClient {
+    const { stats, url, insecure, dropRate } = this.#settings;
+    const client = connectDevice({
+      url,
+      token: this.#identity.token,
       // Only --insecure accepts the dev gateway's self-signed certificate.
-      rejectUnauthorized: !this.#settings.insecure,
-      perMessageDeflate: false,
-      handshakeTimeout: 10_000,
+      tls: { rejectUnauthorized: !insecure },
+      // A backlog drains at least twice as fast as readings come.
+      outbox: { sendPerSec: Math.max(DEFAULT_SEND_PER_SEC, 2000 / this.#intervalMs) },
     });
-    this.#ws = ws;
-    let httpStatus: number | undefined;
-    let failure: string | undefined;
-    ws.on('message', (data, isBinary) => {
-      if (ws === this.#ws && !isBinary) this.#onFrame(data.toString());
+    client.on('welcome', () => {
+      if (this.#phase === 'rebooting') this.#phase = 'running';
+      stats.connected++;
+      if (this.#everOnline) stats.reconnects++;
+      this.#everOnline = true;
+      this.#sendState();
     });
-    ws.on('unexpected-response', (request, response) => {
-      // A gateway may refuse a bad token with an HTTP status instead of 4401.
-      httpStatus = response.statusCode;
-      request.destroy();
-      response.destroy();
+    client.on('offline', (info) => this.#onOffline(info));
+    client.on('sent', ({ kind, resend }) => {
+      if (kind !== 'telemetry') return;
+      if (resend) stats.resent++;
+      else stats.sent++;
+      if (this.#faults.chance(dropRate)) {
+        // --drop-rate: the link dies right after this write, so the frame may
+        // or may not reach the gateway, and its ack may be lost.
+        stats.injectedDrops++;
+        client.reconnect();
+      }
     });
-    ws.on('error', (error: NodeJS.ErrnoException) => {
-      // Reported by 'close', which always follows; keep the cause (ECONNREFUSED,
-      // DEPTH_ZERO_SELF_SIGNED_CERT...) so the user can tell what to fix.
-      failure = error.code ?? 'connect_error';
+    client.on('acked', ({ kind, latencyMs }) => {
+      if (kind === 'telemetry') stats.recordAck(latencyMs);
     });
-    ws.on('close', (code) => {
-      if (ws === this.#ws) this.#onClose(code, httpStatus, failure);
+    client.on('refused', ({ code }) => stats.countError(code));
+    // Everything else the SDK reports is counted from 'refused' and 'offline'.
+    client.on('error', (error) => {
+      if (error.code === 'bad_json') stats.countError('gateway_bad_json');
     });
+    for (const name of [...COMMON_COMMANDS, ...this.sensor.commands]) client.onCommand(name, (params) => this.#onCommand(name, params));
+    client.onDesired(({ state }) => this.#applyDesired(state));
+    return client;
   }
 
-  #onFrame(text: string): void {
-    let frame: { type?: unknown; id?: unknown; code?: unknown; name?: unknown; params?: unknown };
-    try {
-      frame = JSON.parse(text) as typeof frame;
-    } catch {
-      this.#settings.stats.countError('gateway_bad_json');
-      return;
-    }
-    switch (frame.type) {
-      case 'ack':
-        return this.#onAck(frame.id);
-      case 'error':
-        return this.#onError(frame.id, typeof frame.code === 'string' ? frame.code : 'unknown_error');
-      case 'welcome':
-        return this.#onWelcome();
-      case 'command':
-        return this.#onCommand(frame.id, frame.name, frame.params);
-      default:
-        // Frames this version does not know are ignored, so a newer gateway does not break old devices.
-        return;
-    }
-  }
-
-  #onWelcome(): void {
-    const { stats } = this.#settings;
-    this.#phase = 'online';
-    this.#attempt = 0;
-    this.#welcomed = true;
-    stats.connected++;
-    if (this.#everOnline) stats.reconnects++;
-    this.#everOnline = true;
-    this.#sendState();
-    this.#pump();
-  }
-
-  #onAck(id: unknown): void {
-    if (typeof id !== 'string') return;
-    const latencyMs = this.#outbox.ack(id, performance.now());
-    // Unknown ids are state acks or duplicate acks of a resent message.
-    if (latencyMs === undefined) return;
-    this.#retryAttempt = 0;
-    this.#settings.stats.recordAck(latencyMs);
-    this.#pump();
-  }
-
-  #onError(id: unknown, code: string): void {
+  #onOffline(info: OfflineInfo): void {
     const { stats, scheduler } = this.#settings;
-    stats.countError(code);
-    if (typeof id !== 'string') return;
-    if (isFinalRejection(code)) {
-      if (!this.#outbox.reject(id)) return;
-      stats.rejected++;
-      this.#pump();
-      return;
+    if (info.welcomed) stats.connected--;
+    if (info.reason) stats.countError(info.reason);
+    else if (!info.welcomed && this.#phase === 'running') stats.countConnectFailure(info.cause ?? 'closed');
+    if (info.reason === 'unauthorized' && this.#phase !== 'stopped') {
+      // The SDK stops retrying a refused token: this device is done.
+      this.#phase = 'fatal';
+      stats.fatal++;
+      scheduler.cancel(this.#readTask);
     }
-    if (!this.#outbox.requeue(id)) return;
-    // rate_limited / internal_error: the gateway did not take it; keep it and
-    // hold all sending for a backoff, as the protocol asks.
-    // Frames already in flight behind it get the same answer: one pause for the lot.
-    if (this.#paused) return;
-    this.#paused = true;
-    scheduler.after(this.#resendTask, backoffDelay(this.#retryAttempt++, RESEND_BACKOFF) + 50);
   }
 
-  #resume(): void {
-    this.#paused = false;
-    this.#pump();
-  }
-
-  #onCommand(id: unknown, name: unknown, params: unknown): void {
-    if (typeof id !== 'string' || typeof name !== 'string') {
-      this.#settings.stats.countError('bad_command');
-      return;
-    }
-    const args = params !== null && typeof params === 'object' ? (params as Record<string, unknown>) : {};
-    const outcome = handleCommand(this, name, args);
+  #onCommand(name: string, params: Record<string, unknown>): Record<string, unknown> {
     this.#settings.stats.commands++;
-    const reply = outcome.ok
-      ? { type: 'command_result', id, ok: true, result: outcome.result }
-      : { type: 'command_result', id, ok: false, error: outcome.error };
-    this.#ws?.send(JSON.stringify(reply));
+    const outcome = handleCommand(this, name, params);
+    if (!outcome.ok) throw outcome.error; // {code, message}: the SDK's command_result error
     if (this.#rebootDelayMs !== undefined) {
       const delayMs = this.#rebootDelayMs;
       this.#rebootDelayMs = undefined;
-      this.#goOfflineFor(delayMs);
-    } else if (outcome.ok && name !== 'ping' && name !== 'locate') {
-      this.#sendState(); // the command changed something the backend sees in state
+      // After the SDK wrote the command_result, which it does once this returns.
+      setImmediate(() => this.#goOfflineFor(delayMs));
+    } else if (!READ_ONLY_COMMANDS.has(name)) {
+      setImmediate(() => this.#sendState()); // the command changed something the backend sees in state
     }
+    return outcome.result;
+  }
+
+  /** The simulated firmware applies what it can act on and reports the rest back as kept. */
+  #applyDesired(state: Record<string, unknown>): void {
+    for (const [key, value] of Object.entries(state)) {
+      if (key === 'reportIntervalSec' && typeof value === 'number') this.setIntervalSeconds(value);
+      else if (key === 'relay') this.sensor.command('set_relay', { on: value === 'on' });
+      else this.#config[key] = value;
+    }
+    this.#sendState();
   }
 
   #goOfflineFor(delayMs: number): void {
     const { scheduler } = this.#settings;
+    if (this.#phase !== 'running') return;
     this.#phase = 'rebooting';
     scheduler.cancel(this.#readTask);
-    // close() flushes the command_result written just before.
-    this.#ws?.close(1000, 'rebooting');
-    scheduler.after(this.#connectTask, delayMs);
+    this.#client!.reconnect(delayMs);
     this.#bootAt = Date.now() + delayMs;
     scheduler.at(this.#readTask, this.#bootAt + this.#intervalMs);
-  }
-
-  #onClose(code: number, httpStatus: number | undefined, failure: string | undefined): void {
-    const { stats, scheduler } = this.#settings;
-    const wasOnline = this.#welcomed;
-    if (wasOnline) stats.connected--;
-    this.#welcomed = false;
-    this.#ws = undefined;
-    this.#outbox.requeueAll();
-    const reason = httpStatus === 401 || httpStatus === 403 ? 'unauthorized' : closeReason(code);
-    if (reason) stats.countError(reason);
-    else if (!wasOnline && this.#phase === 'connecting') stats.countConnectFailure(failure ?? `http_${httpStatus ?? 'closed'}`);
-    if (this.#phase === 'stopped' || this.#phase === 'rebooting') return;
-    if (reason === 'unauthorized') {
-      // Retrying a refused token only hammers the gateway: this device is done.
-      this.#phase = 'fatal';
-      stats.fatal++;
-      scheduler.cancel(this.#readTask);
-      // Nothing buffered can ever be delivered now; count it as dropped rather
-      // than leave it "unacked", which would hold the end-of-run drain for nothing.
-      stats.dropped += this.#outbox.clear();
-      return;
-    }
-    this.#phase = 'offline';
-    const delay = backoffDelay(this.#attempt++, RECONNECT_BACKOFF) + (reason === 'replaced' ? REPLACED_PAUSE_MS : 0);
-    scheduler.after(this.#connectTask, delay);
   }
 
   #onReadDue(): void {
     const { scheduler, stats, invalidRate, runTag } = this.#settings;
     const now = Date.now();
     const data = this.#faults.chance(invalidRate) ? this.sensor.readInvalid(now) : this.sensor.read(now);
-    const id = `m-${runTag}-${++this.#seq}`;
-    const frame = `{"type":"telemetry","id":"${id}","ts":${now},"data":${JSON.stringify(data)}}`;
-    if (this.#outbox.add(id, frame)) stats.dropped++;
+    this.#unacked++;
+    this.#client!.telemetry(data, { id: `m-${runTag}-${++this.#seq}`, ts: now }).then(
+      () => this.#unacked--,
+      (error: DeviceError) => {
+        // closed: the run ended first; it stays counted as unacked.
+        if (error.code === 'closed') return;
+        this.#unacked--;
+        if (DROPPED.has(error.code)) stats.dropped++;
+        else stats.rejected++;
+      },
+    );
     // Keep the cadence; after a stall, skip ahead instead of bursting.
     const next = this.#readTask.dueAt + this.#intervalMs;
     scheduler.at(this.#readTask, next > now ? next : now + this.#intervalMs);
-    this.#pump();
-  }
-
-  /** Writes buffered telemetry, as much as the outbox allows now. */
-  #pump(): void {
-    if (this.#phase !== 'online' || this.#paused) return;
-    const ws = this.#ws!;
-    const { stats, dropRate, scheduler } = this.#settings;
-    const now = performance.now();
-    for (;;) {
-      const next = this.#outbox.takeNext(now);
-      if (next.kind === 'idle') return;
-      if (next.kind === 'wait') {
-        // Out of pace: come back when the next token is due.
-        if (!this.#resendTask.scheduled) scheduler.after(this.#resendTask, next.ms);
-        return;
-      }
-      ws.send(next.frame);
-      if (next.resend) stats.resent++;
-      else stats.sent++;
-      if (this.#faults.chance(dropRate)) {
-        // --drop-rate: the link dies right after this write, so the frame may
-        // or may not reach the gateway, and its ack surely will not.
-        stats.injectedDrops++;
-        ws.terminate();
-        return;
-      }
-    }
   }
 
   #sendState(): void {
-    const ws = this.#ws;
-    if (this.#phase !== 'online' || !ws) return;
+    const client = this.#client;
+    if (!client?.online) return;
     const state = {
       firmware: FIRMWARE,
       reportIntervalSec: Math.max(1, Math.round(this.#intervalMs / 1000)),
+      ...this.#config,
       ...this.sensor.state(),
     };
-    ws.send(JSON.stringify({ type: 'state', id: `s-${this.#settings.runTag}-${++this.#stateSeq}`, state }));
+    // Refusals are counted from the 'refused' event; a state cut short by the end of the run needs nothing.
+    client.state(state, { id: `s-${this.#settings.runTag}-${++this.#stateSeq}` }).catch((error: DeviceError) => void error);
   }
 }

@@ -21,6 +21,9 @@ export const ERRORS = {
   invalid_command: { message: "Command is not valid JSON, or does not match the envelope or the device model's command schema" },
   queue_full: { message: "The device's command queue is full (commands.maxQueuePerDevice)" },
   invalid_command_result: { message: 'command_result does not match the protocol, or no delivered command with this id awaits a result' },
+  // Desired state (reported on devices/{id}/desired/status).
+  invalid_desired: { message: "Desired patch is not valid JSON, does not match the envelope, or the merged desired state does not match the model's desired schema" },
+  version_conflict: { message: "The patch's version is not the twin's current version; read devices/{id}/twin and retry" },
   // MQTT side: logged when a backend is refused (MQTT 3.1.1 has no frame to carry them).
   publish_denied: { message: 'Backend publish refused: gateway-only topic or outside the user\'s ACL' },
   subscribe_denied: { message: 'Backend subscription refused: outside the user\'s ACL' },

@@ -37,6 +37,8 @@ import { UserRegistry } from './registry/users.js';
 import { loadCertificate } from './tls/load-certificate.js';
 import { openEmbeddedState } from './store/open-embedded-state.js';
 import { topicsFor } from './topics.js';
+import { DeviceTwins } from './twin/device-twins.js';
+import { compileDesiredValidators } from './twin/validate-desired.js';
 
 export interface GatewayAddresses {
   ws: string;
@@ -63,6 +65,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
   const models = loadModels(modelsDir);
   const validators = compileValidators(models);
   const commandValidators = compileCommandValidators(models, config.commands.maxTtlMs);
+  const desiredValidators = compileDesiredValidators(models);
   const certificate = await loadCertificate(config, log);
   const closers = new Closers(log);
   try {
@@ -95,9 +98,11 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       ...state.broker,
       drainTimeoutMs: config.mqtt.drainTimeoutMs,
       onAuthorizedPublish(topic, payload) {
-        const device = topics.commandTarget(topic);
         // Only called once the broker listens, after everything below is wired.
-        return device === undefined ? Promise.resolve() : onBackendCommand(commandContext, device, payload);
+        const device = topics.commandTarget(topic);
+        if (device !== undefined) return onBackendCommand(commandContext, device, payload);
+        const desiredFor = topics.desiredTarget(topic);
+        return desiredFor === undefined ? Promise.resolve() : twins.onDesiredSet(desiredFor, payload);
       },
       counters,
       tally,
@@ -114,7 +119,10 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       fleetView.presenceChanged(device, presence, joined);
     });
     const fleetView: FleetView = state.cluster
-      ? await startClusterFleet({ ...state.cluster, policy: config.devices.sessionPolicy, sessions, publishPresence, deliverPending: (device) => delivery.deliverPending(device), log })
+      ? await startClusterFleet({ ...state.cluster, policy: config.devices.sessionPolicy, sessions, publishPresence, deliverPending: (device) => {
+          twins.refresh(device);
+          return delivery.deliverPending(device);
+        }, log })
       : localFleet(sessions, publishPresence);
     closers.add(() => fleetView.close());
     const delivery = new CommandDelivery(
@@ -128,6 +136,17 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       { ...config.commands, dedupWindowMs: config.commands.maxTtlMs },
       log,
     );
+    const twins = new DeviceTwins({
+      store: state.twins,
+      modelOf: async (device) => (await registry.get(device))?.model,
+      validators: desiredValidators,
+      topics,
+      publish: (device, topic, payload, retain) => void events.publish(device, topic, payload, retain),
+      connectionsOf: (device) => sessions.connectionsOf(device),
+      // In a cluster, the node holding the device's newest connection is signalled; it refreshes.
+      elsewhere: (device) => fleetView.route.queued(device),
+      log,
+    });
     const commandContext = { registry, validators: commandValidators, delivery, defaultTtlMs: config.commands.defaultTtlMs };
     const messages: MessageContext = {
       aedes: broker.aedes,
@@ -136,6 +155,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       commands: { validators: commandValidators, delivery },
       storeAvailable: state.available,
       counters,
+      twins,
       tally,
       recent,
       log,
@@ -183,7 +203,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     // presence of its devices is recorded before the publisher and the store stop.
     closers.add(() => fleetView.drain());
 
-    const admission = { sessions, budgets, limits: config.limits, heartbeatMs: config.devices.heartbeatMs, messages, delivery, fleet, log };
+    const admission = { sessions, budgets, limits: config.limits, heartbeatMs: config.devices.heartbeatMs, messages, delivery, twins, fleet, log };
     // Retained presence from before a crash says online; it is corrected before any device can connect.
     await state.correctStalePresence(broker.aedes, topics);
     const listener = await startDeviceListener({

@@ -6,6 +6,7 @@ import type { RegistryChange } from './registry/changes.js';
 import type { DeviceRows } from './registry/device-rows.js';
 import type { Topics } from './topics.js';
 import type { UserRows } from './registry/user-rows.js';
+import type { TwinStore } from './twin/twin-store.js';
 
 /**
  * Everything the gateway keeps beyond one process' memory: the data dir's SQLite store
@@ -16,6 +17,7 @@ export interface GatewayState {
   devices: DeviceRows;
   users: UserRows;
   commands: CommandQueue;
+  twins: TwinStore;
   /** Acts on registry changes made by the CLI or another node; returns the stop. */
   watchChanges(onChange: (change: RegistryChange) => Promise<void>): () => void;
   /** Aedes' persistence, and in a cluster its message bus between nodes. */

@@ -18,6 +18,10 @@ export interface Topics {
   commandStatus(device: string, command: string): string;
   /** The device a backend addresses by publishing on {root}/{device}/commands, if the topic is one. */
   commandTarget(topic: string): string | undefined;
+  desiredStatus(device: string): string;
+  twin(device: string): string;
+  /** The device a backend addresses by publishing on {root}/{device}/desired/set, if the topic is one. */
+  desiredTarget(topic: string): string | undefined;
   /** Topic filters only the gateway itself may publish to, whatever a user's ACL says. */
   gatewayOnly: readonly string[];
 }
@@ -30,11 +34,25 @@ export function topicsFor(root: string): Topics {
     presence: (device) => `${root}/${device}/presence`,
     deadLetter: (device) => `${DEAD_LETTER_ROOT}/${device}`,
     commandStatus: (device, command) => `${root}/${device}/commands/${command}/status`,
-    commandTarget(topic) {
-      if (!topic.startsWith(prefix) || !topic.endsWith('/commands')) return undefined;
-      const device = topic.slice(prefix.length, -'/commands'.length);
-      return device.length > 0 && !device.includes('/') ? device : undefined;
-    },
-    gatewayOnly: [`${root}/+/telemetry`, `${root}/+/state`, `${root}/+/presence`, `${root}/+/commands/+/status`, 'gateway/#'],
+    commandTarget: (topic) => deviceLevel(topic, prefix, '/commands'),
+    desiredStatus: (device) => `${root}/${device}/desired/status`,
+    twin: (device) => `${root}/${device}/twin`,
+    desiredTarget: (topic) => deviceLevel(topic, prefix, '/desired/set'),
+    gatewayOnly: [
+      `${root}/+/telemetry`,
+      `${root}/+/state`,
+      `${root}/+/presence`,
+      `${root}/+/commands/+/status`,
+      `${root}/+/desired/status`,
+      `${root}/+/twin`,
+      'gateway/#',
+    ],
   };
+}
+
+// The {device} of {prefix}{device}{suffix}, when it is exactly one topic level.
+function deviceLevel(topic: string, prefix: string, suffix: string): string | undefined {
+  if (!topic.startsWith(prefix) || !topic.endsWith(suffix)) return undefined;
+  const device = topic.slice(prefix.length, -suffix.length);
+  return device.length > 0 && !device.includes('/') ? device : undefined;
 }

@@ -210,3 +210,24 @@ test('persistent sessions in Redis that no node has seen for mqtt.sessionExpiryM
   await assert.rejects(after.nextMessage(500), /no MQTT message/, 'the expired session has no subscription left');
   await device.close();
 });
+
+test('desired state set through node B reaches the device on node A, and its report on A empties the delta seen on B', { skip }, async (t) => {
+  const cluster = await startCluster(t, 2);
+  const [a, b] = cluster.nodes;
+  const token = await cluster.provision('env-1');
+  const device = await connectDevice(a!, token);
+  t.after(() => device.close());
+  const backend = await cluster.backend(b!, 'ops', {}, { pub: ['devices/+/desired/set'], sub: ['devices/#'] });
+  t.after(() => backend.close());
+  await backend.subscribe('devices/env-1/#');
+  await backend.publish('devices/env-1/desired/set', { state: { reportIntervalSec: 7 } });
+  assert.deepEqual((await nextOn(backend, 'devices/env-1/desired/status')).payload, { status: 'accepted', version: 1 });
+  let frame = await device.nextFrame();
+  while (frame.type !== 'desired') frame = await device.nextFrame();
+  assert.deepEqual(frame, { type: 'desired', version: 1, state: { reportIntervalSec: 7 }, delta: { reportIntervalSec: 7 } });
+  device.send({ type: 'state', id: 's-1', state: { reportIntervalSec: 7 } });
+  for (;;) {
+    const { payload } = await nextOn(backend, 'devices/env-1/twin');
+    if (payload.version === 1 && Object.keys(payload.delta as object).length === 0) break;
+  }
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backoffDelay, RECONNECT_BACKOFF } from '../device-sim/backoff.js';
+import { backoffDelay, RECONNECT_BACKOFF } from '../sdk/backoff.js';
 import { LatencyHistogram } from '../device-sim/latency-histogram.js';
 import { parseDuration, parseProbability, parseRate } from '../device-sim/parse-units.js';
 import { createRng } from '../device-sim/rng.js';

@@ -32,12 +32,13 @@ test('a wrong password or unknown user is refused (CONNACK 4)', async (t) => {
   assert.equal(await connectError(gw.addresses.mqtt, { username: 'svc', password: 'right' }), undefined);
 });
 
-test('a backend cannot publish device telemetry, state or presence even with publish rights on #', async (t) => {
+test('a backend cannot publish device telemetry, state, presence or the gateway\'s twin and status topics even with publish rights on #', async (t) => {
   const gw = await startTestGateway();
   t.after(() => gw.close());
   const watcher = await subscribedBackend(gw, 'devices/#');
   t.after(() => watcher.close());
-  for (const topic of ['devices/env-1/telemetry', 'devices/env-1/state', 'devices/env-1/presence', 'gateway/deadletter/env-1']) {
+  const forged = ['devices/env-1/telemetry', 'devices/env-1/state', 'devices/env-1/presence', 'gateway/deadletter/env-1', 'devices/env-1/twin', 'devices/env-1/desired/status'];
+  for (const topic of forged) {
     const forger = await connectBackend(gw, { pub: ['#'] });
     const closed = new Promise((resolve) => forger.client.once('close', () => resolve(undefined)));
     forger.client.publish(topic, JSON.stringify({ device: 'env-1', data: { temperature: 99 } }), { qos: 1 });

@@ -18,6 +18,7 @@ export function createEnvSensor(rng: Rng): SensorModel {
 
   return {
     name: 'env-sensor',
+    commands: ['calibrate'],
     read(ts) {
       const hours = elapsedHours(previousTs, ts);
       previousTs = ts;

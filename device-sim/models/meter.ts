@@ -24,6 +24,7 @@ export function createMeter(rng: Rng): SensorModel {
 
   return {
     name: 'meter',
+    commands: ['set_relay'],
     read(ts) {
       const hours = elapsedHours(previousTs, ts);
       previousTs = ts;

@@ -9,6 +9,8 @@ export type CommandOutcome =
  */
 export interface SensorModel {
   readonly name: string;
+  /** The model's own commands, which command() answers (the common ones are in handle-command.ts). */
+  readonly commands: readonly string[];
   /** A reading that validates against schemas/models/{name}/telemetry.schema.json. */
   read(ts: number): Record<string, number>;
   /** A reading that breaks that schema, for --invalid-rate. */

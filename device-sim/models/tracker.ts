@@ -44,6 +44,7 @@ export function createTracker(rng: Rng): SensorModel {
 
   return {
     name: 'tracker',
+    commands: ['locate'],
     read(ts) {
       step(elapsedHours(previousTs, ts));
       previousTs = ts;

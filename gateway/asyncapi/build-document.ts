@@ -5,7 +5,7 @@ import { stateFrameSchema, telemetryFrameSchema } from '../device/validate.js';
 import { DEVICE_PATH } from '../device/listener.js';
 import { listModelNames } from '../models/load-models.js';
 import type { Topics } from '../topics.js';
-import { ACK_FRAME, commandFrame, ERROR_FRAME, HELLO_FRAME, WELCOME_FRAME } from './payloads.js';
+import { ACK_FRAME, commandFrame, DESIRED_FRAME, ERROR_FRAME, HELLO_FRAME, WELCOME_FRAME } from './payloads.js';
 import { NOT_TOPICS, TOPIC_CATALOG } from './topic-catalog.js';
 
 /** A model folder's schemas by kind: `<kind>.schema.json` -> kind. */
@@ -54,6 +54,7 @@ export function buildAsyncApi(models: readonly ModelKinds[], topics: Topics, roo
     ack: message('ack', 'The broker took the message', ACK_FRAME),
     error: message('error', 'The frame was not accepted', ERROR_FRAME),
     ...perModel('commands', (m) => [`command.${m}`, message('command', `A command for a ${m}`, commandFrame(schemaRef(m, 'commands')))]),
+    desired: message('desired', "The device's desired state (the twin)", DESIRED_FRAME),
   };
 
   const channels: Record<string, object> = {
@@ -77,7 +78,7 @@ export function buildAsyncApi(models: readonly ModelKinds[], topics: Topics, roo
     };
   };
   for (const name of ['hello', 'telemetry', 'state', 'command_result']) deviceOperation('receive', `Device sends ${name}`, name);
-  for (const name of ['welcome', 'ack', 'error', 'command']) deviceOperation('send', `Gateway sends ${name}`, name);
+  for (const name of ['welcome', 'ack', 'error', 'command', 'desired']) deviceOperation('send', `Gateway sends ${name}`, name);
 
   for (const [member, value] of Object.entries(topics)) {
     if (NOT_TOPICS.has(member)) continue;

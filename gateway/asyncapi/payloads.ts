@@ -64,3 +64,27 @@ export const COMMAND_STATUS_PAYLOAD = object(
   },
   ['id', 'device', 'status', 'at'],
 );
+
+const jsonObject = { type: 'object', description: 'keys of the model\'s desired.schema.json' };
+export const DESIRED_FRAME = {
+  ...object({ type: { const: 'desired' }, version: { type: 'integer', minimum: 1 }, state: jsonObject, delta: jsonObject }),
+  description: 'The full desired state and the keys the device has not reported yet; after welcome and on every accepted change',
+};
+export const DESIRED_SET_PAYLOAD = object(
+  {
+    state: { type: 'object', description: "a partial patch: null deletes a key; the merged state must match the model's desired.schema.json" },
+    version: { type: 'integer', minimum: 0, description: "must equal the twin's current version when present" },
+  },
+  ['state'],
+);
+export const DESIRED_STATUS_PAYLOAD = object(
+  {
+    status: { enum: ['accepted', 'rejected'] },
+    version: { type: 'integer', minimum: 0 },
+    code,
+    message: { type: 'string' },
+    errors: pathErrors,
+  },
+  ['status', 'version'],
+);
+export const TWIN_PAYLOAD = object({ device, version: { type: 'integer', minimum: 0 }, desired: jsonObject, reported: jsonObject, delta: jsonObject, updatedAt: epochMs });

@@ -1,6 +1,15 @@
 import { commandRequestSchema } from '../command/validate-command.js';
 import type { Topics } from '../topics.js';
-import { COMMAND_STATUS_PAYLOAD, DEAD_LETTER_PAYLOAD, PRESENCE_PAYLOAD, statePayload, telemetryPayload } from './payloads.js';
+import {
+  COMMAND_STATUS_PAYLOAD,
+  DEAD_LETTER_PAYLOAD,
+  DESIRED_SET_PAYLOAD,
+  DESIRED_STATUS_PAYLOAD,
+  PRESENCE_PAYLOAD,
+  statePayload,
+  telemetryPayload,
+  TWIN_PAYLOAD,
+} from './payloads.js';
 
 /** How one member of gateway/topics.ts appears in the AsyncAPI document. */
 export interface TopicDescription {
@@ -32,6 +41,15 @@ export const TOPIC_CATALOG: Partial<Record<keyof Topics, TopicDescription>> = {
     // The bound on ttlMs is config (commands.maxTtlMs); the document states the schema's own limit.
     perModel: { kind: 'commands', payload: (schema) => ({ allOf: [commandRequestSchema(31_536_000_000), schema] }) },
   },
+  desiredTarget: {
+    action: 'receive',
+    retain: false,
+    summary: 'Desired state patches from backends; validated, versioned and stored in the twin',
+    address: (root) => `${root}/{deviceId}/desired/set`,
+    payload: DESIRED_SET_PAYLOAD,
+  },
+  desiredStatus: { action: 'send', retain: false, summary: 'The outcome of each desired state patch', payload: DESIRED_STATUS_PAYLOAD },
+  twin: { action: 'send', retain: true, summary: 'Desired, reported and delta, on every change of either side', payload: TWIN_PAYLOAD },
 };
 
 /** Members of Topics that are not topics. */

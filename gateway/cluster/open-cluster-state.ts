@@ -8,6 +8,7 @@ import type { GatewayConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { GatewayState } from '../state.js';
 import { closeRedis, connectRedis, duplicateRedis } from './connect-redis.js';
+import { RedisTwinStore } from './redis-twin-store.js';
 import { RedisCommandQueue } from './redis-command-queue.js';
 import { startRedisSessionLimits } from './redis-session-limits.js';
 import { watchRedisChanges } from './redis-changes.js';
@@ -53,6 +54,7 @@ export async function openClusterState(config: Readonly<GatewayConfig>, log: Log
     devices: new RedisDeviceRows(redis),
     users: new RedisUserRows(redis),
     commands: new RedisCommandQueue(redis),
+    twins: new RedisTwinStore(redis),
     // It reads with a blocking XREAD on a connection of its own.
     watchChanges: (onChange) => watchRedisChanges(redis, log, onChange),
     broker: { persistence, mq },

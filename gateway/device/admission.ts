@@ -4,6 +4,7 @@ import type { CommandDelivery } from '../command/deliver.js';
 import { fail } from '../errors.js';
 import type { Fleet } from '../dashboard/fleet.js';
 import type { Logger } from '../log.js';
+import type { DeviceTwins } from '../twin/device-twins.js';
 import type { DeviceBudgets } from './budgets.js';
 import { closeSocket } from './close-socket.js';
 import type { Handshaken } from './handshake.js';
@@ -18,6 +19,7 @@ export interface AdmissionOptions {
   heartbeatMs: number;
   messages: MessageContext;
   delivery: CommandDelivery;
+  twins: Pick<DeviceTwins, 'welcome'>;
   fleet: Fleet;
   log: Logger;
 }
@@ -26,7 +28,7 @@ export interface AdmissionOptions {
  * An authenticated socket becomes a device connection: its model must still have
  * schemas, it joins the device's session under the policy (takeover closes older
  * ones), its frames go down the data path (first those held during the handshake),
- * and queued commands follow the welcome.
+ * and queued commands and the latest desired state follow the welcome.
  */
 export function admitDevice(ws: WebSocket, socket: Writable, remote: string, handshaken: Handshaken, options: AdmissionOptions): void {
   const { sessions, messages, log } = options;
@@ -57,4 +59,5 @@ export function admitDevice(ws: WebSocket, socket: Writable, remote: string, han
   // In this same turn, before the socket reads again: they keep their place ahead of later frames.
   for (const frame of held) onFrame(frame.raw, frame.isBinary);
   options.delivery.deliverPending(device);
+  options.twins.welcome(conn);
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { RecentEvents } from '../dashboard/recent-events.js';
 import type { Tally } from '../metrics/tally.js';
 import type { Topics } from '../topics.js';
+import type { DeviceTwins } from '../twin/device-twins.js';
 import type { DeviceConnection } from './connection.js';
 import { publishDeadLetter } from './dead-letter.js';
 import { frameId, parseFrame } from './parse-frame.js';
@@ -21,6 +22,8 @@ export interface MessageContext {
   /** False while the shared store (Redis) is away: a message could not be made durable, so it is not taken. */
   storeAvailable(): boolean;
   counters: Counters;
+  /** Reported state (accepted state frames) goes into the device's twin before the ack. */
+  twins: Pick<DeviceTwins, 'onReported'>;
   tally: Tally;
   /** Dead letters for the dashboard's recent list. */
   recent: RecentEvents;
@@ -53,7 +56,8 @@ export function onDeviceMessage(ctx: MessageContext, conn: DeviceConnection, raw
   }
 
   conn.publishStarted();
-  const done = ackWhenPublished(ctx, conn, message.value.id, message.value.type, receivedAt);
+  const acked = ackWhenPublished(ctx, conn, message.value.id, message.value.type, receivedAt);
+  const done = message.value.type === 'state' ? reportThen(ctx, conn.device, message.value.state, acked) : acked;
   try {
     publishMessage(ctx.aedes, ctx.topics, conn.identity, message.value, done);
   } catch (err) {
@@ -89,6 +93,14 @@ function ackWhenPublished(
       if (kind === 'telemetry') conn.activity.readings++;
     }
     conn.publishSettled();
+  };
+}
+
+// State frames are rare: the extra closure and promise cost nothing next to telemetry's path.
+function reportThen(ctx: MessageContext, device: string, state: Record<string, unknown>, acked: (err?: Error | null) => void) {
+  return (err?: Error | null): void => {
+    if (err) return acked(err);
+    ctx.twins.onReported(device, state).then(() => acked(), acked);
   };
 }
 

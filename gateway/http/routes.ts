@@ -3,6 +3,7 @@ import type { DashboardFeed } from '../dashboard/feed.js';
 import { pageFile } from '../dashboard/page-files.js';
 import type { Readiness } from '../readiness.js';
 import { healthz, readyz } from './health.js';
+import { sdkScript } from './sdk-script.js';
 import { sendJson, type Handler, type Routes } from './listener.js';
 
 export interface RouteContext {
@@ -22,6 +23,8 @@ export function gatewayRoutes(ctx: RouteContext): Routes {
     'GET /healthz': healthz(ctx.status),
     'GET /readyz': readyz(ctx.readiness),
     'GET /asyncapi.json': (_req, res) => sendJson(res, 200, ctx.asyncapi),
+    // The browser device SDK: code, no fleet data, so open like the probes.
+    'GET /sdk/device.js': sdkScript(),
     'GET /metrics': guard(async (_req, res) => {
       const text = await ctx.metrics.metrics();
       res.writeHead(200, { 'content-type': ctx.metrics.contentType, 'cache-control': 'no-store' });

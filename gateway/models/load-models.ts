@@ -12,6 +12,8 @@ export interface ModelSchemas {
   state: object;
   /** Present once the model declares commands (schemas/models/<name>/commands.schema.json). */
   commands?: object;
+  /** Present once the model declares a twin (desired.schema.json); without one, desired state must stay empty. */
+  desired?: object;
 }
 
 // A model is a folder of schema files: adding a device model never needs code.
@@ -31,6 +33,7 @@ export function loadModels(dir: string): ModelSchemas[] {
       state: readSchema(dir, name, 'state'),
     };
     if (existsSync(join(dir, name, 'commands.schema.json'))) model.commands = readSchema(dir, name, 'commands');
+    if (existsSync(join(dir, name, 'desired.schema.json'))) model.desired = readSchema(dir, name, 'desired');
     return model;
   });
 }

@@ -7,6 +7,7 @@ import { SqliteDeviceRows } from '../registry/sqlite-device-rows.js';
 import { SqliteUserRows } from '../registry/sqlite-user-rows.js';
 import { watchRegistryChanges } from '../registry/watch-changes.js';
 import type { GatewayState } from '../state.js';
+import { SqliteTwinStore } from '../twin/twin-store.js';
 import { startCheckpointer } from './checkpoint.js';
 import { openStore } from './open-store.js';
 
@@ -22,6 +23,7 @@ export function openEmbeddedState(config: Readonly<GatewayConfig>, log: Logger):
     devices: new SqliteDeviceRows(store),
     users: new SqliteUserRows(store),
     commands: new SqliteCommandQueue(store),
+    twins: new SqliteTwinStore(store),
     watchChanges: (onChange) => watchRegistryChanges(store, REGISTRY_POLL_MS, log, onChange),
     broker: { persistence },
     available: () => true,

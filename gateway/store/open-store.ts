@@ -82,6 +82,14 @@ const MIGRATIONS: readonly string[] = [
      meta       TEXT NOT NULL,
      payload
    );`,
+  // Device twins (gateway/twin/): desired state with its version, and the merged reported state.
+  `CREATE TABLE twins (
+     device      TEXT PRIMARY KEY,
+     version     INTEGER NOT NULL,
+     desired     TEXT NOT NULL,
+     reported    TEXT NOT NULL,
+     updated_at  INTEGER NOT NULL
+   );`,
 ];
 
 export const STORE_FILE = 'gateway.db';

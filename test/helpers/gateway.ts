@@ -15,6 +15,8 @@ import { openStore, type Store } from '../../gateway/store/open-store.js';
 
 export interface TestGateway extends Gateway {
   dataDir: string;
+  /** Stops the gateway but keeps its data dir, for a restart on it; close() still removes it. */
+  stop(): Promise<void>;
   /** The dev certificate, so test clients verify TLS instead of switching it off (empty if nothing serves TLS). */
   ca: Buffer;
   /** A second handle on the registry, as the CLI would open it. */
@@ -38,16 +40,18 @@ export async function startTestGateway(overrides: Record<string, unknown> = {}, 
   );
   const gateway = await startGateway(config, createLogger(config.log.level, logLine));
   const store = openStore(dataDir);
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= gateway.close().then(() => void store.close()));
   return {
     ...gateway,
+    stop,
     dataDir,
     ca: existsSync(join(dataDir, DEV_CERT_FILE)) ? readFileSync(join(dataDir, DEV_CERT_FILE)) : Buffer.alloc(0),
     devices: new DeviceRegistry(new SqliteDeviceRows(store), listModelNames(SHIPPED_MODELS_DIR)),
     users: new UserRegistry(new SqliteUserRows(store)),
     store,
     async close() {
-      await gateway.close();
-      store.close();
+      await stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -3,6 +3,7 @@ export interface BackoffOptions {
   capMs: number;
 }
 
+/** The SDK's default `reconnect: { minMs, maxMs }`. */
 export const RECONNECT_BACKOFF: BackoffOptions = { baseMs: 500, capMs: 30_000 };
 /** After rate_limited / internal_error: the connection is fine, so retry sooner. */
 export const RESEND_BACKOFF: BackoffOptions = { baseMs: 250, capMs: 5_000 };

@@ -1,0 +1,28 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { WebSocket } from 'ws';
+import mqtt from '/work/main/node_modules/mqtt/build/index.js';
+spawnSync('rm',['-rf','/tmp/pdata','/tmp/prof']);
+const r = spawn('redis-server', ['--port','6397','--save','']);
+await new Promise(r=>setTimeout(r,300));
+const env={...process.env, WMG_CLUSTER_REDIS:'redis://127.0.0.1:6397', WMG_LOG_LEVEL:'error', WMG_LIMITS_MESSAGES_PER_SEC:'100000', WMG_LIMITS_BURST:'1000'};
+const cli = (args, input='') => spawnSync(process.execPath, ['dist/bin/ws-mqtt-gateway.js', ...args, '--data-dir','/tmp/pdata'], {env, input});
+cli(['users','add','ops','--password-stdin','--allow-sub','#'], 'pw');
+const tokens=[]; for (let d=0; d<100; d++) tokens.push(JSON.parse(cli(['devices','add','p'+d,'--model','env-sensor','--json']).stdout).token);
+const g = spawn(process.execPath, ['--cpu-prof','--cpu-prof-dir=/tmp/prof','dist/bin/ws-mqtt-gateway.js','start','--dev','--json','--data-dir','/tmp/pdata','--ws-port','18443','--mqtt-port','18834','--http-port','0'], {env});
+await new Promise(r=>g.stdout.once('data', r));
+const ca = readFileSync('/tmp/pdata/dev-cert.pem');
+const sub = await mqtt.connectAsync('mqtt://127.0.0.1:18834', {username:'ops', password:'pw'});
+await sub.subscribeAsync('devices/+/telemetry', {qos:1});
+let got=0; sub.on('message', ()=>got++); const tick=setInterval(()=>console.log('t', Date.now()-T0, 'acks', acks, 'got', got), 1000); const T0=Date.now();
+let acks=0; const N=1000; const T=Date.now();
+await Promise.all(tokens.map(tok => new Promise((res) => {
+  const ws = new WebSocket('wss://127.0.0.1:18443/v1/device', {ca, headers:{authorization:'Bearer '+tok}});
+  let sent=0, inflight=0;
+  const pump=()=>{ while(inflight<64 && sent<N){ ws.send(JSON.stringify({type:'telemetry',id:'m'+sent,data:{temperature:20,humidity:40}})); sent++; inflight++; } };
+  ws.on('message', m => { const f=JSON.parse(m); if (f.type==='welcome') pump(); if (f.type==='ack') { acks++; inflight--; if (sent<N) pump(); else if (inflight===0) { ws.close(); res(); } } });
+})));
+const tAck=Date.now()-T; 
+while (got < 100*N && Date.now()-T < 60000) await new Promise(r=>setTimeout(r,100));
+console.log('acked', acks, 'in', tAck, 'ms; delivered', got, 'in', Date.now()-T, 'ms');
+clearInterval(tick); sub.end(true); g.kill('SIGINT'); await new Promise(r=>g.on('exit', r)); r.kill();
