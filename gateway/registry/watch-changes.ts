@@ -19,7 +19,7 @@ export function watchRegistryChanges(store: Store, intervalMs: number, log: Logg
       for (const change of changesSince(store, seen)) {
         seen = change.seq;
         onChange(change).catch((err: Error) =>
-          log.error('registry change not enforced', { code: 'internal_error', kind: change.kind, subject: change.subject, error: err.message }),
+          log.error('registry change not enforced', { code: 'store_unavailable', kind: change.kind, subject: change.subject, error: err.message }),
         );
       }
       const now = Date.now();
