@@ -131,7 +131,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       (event) => {
         tally.commands[event.status]++;
         recent.command(event);
-        void events.publish(event.device, topics.commandStatus(event.device, event.id), event);
+        return events.publish(event.device, topics.commandStatus(event.device, event.id), event);
       },
       { ...config.commands, dedupWindowMs: config.commands.maxTtlMs },
       log,

@@ -38,7 +38,8 @@ export class CommandDelivery {
   constructor(
     private readonly queue: CommandQueue,
     private readonly route: DeviceRoute,
-    private readonly report: (event: StatusEvent) => void,
+    /** Publishes a status event; resolves once it is published. */
+    private readonly report: (event: StatusEvent) => Promise<void>,
     private readonly options: DeliveryOptions,
     private readonly log: Logger,
   ) {}
@@ -57,14 +58,15 @@ export class CommandDelivery {
       this.reject(command.device, command.id, fail('queue_full').error);
       return;
     }
-    this.#report(command, 'accepted');
-    this.route.queued(command.device);
+    const accepted = this.#report(command, 'accepted');
+    // Another node's `delivered` must not overtake this `accepted`: it is nudged once that is out.
+    void accepted.then(() => this.route.queued(command.device));
     this.deliverPending(command.device);
   }
 
   reject(device: string, id: string, error: GatewayError): void {
     this.log.info('command rejected', { code: error.code, device, command: id });
-    this.report({ id, device, status: 'rejected', at: Date.now(), error });
+    void this.report({ id, device, status: 'rejected', at: Date.now(), error });
   }
 
   /**
@@ -101,7 +103,7 @@ export class CommandDelivery {
     const now = Date.now();
     for (const command of await this.queue.pending(device, now)) {
       if (!sink.send({ type: 'command', id: command.id, name: command.name, params: command.params, expiresAt: command.expiresAt })) return;
-      if (await this.queue.markDelivered(device, command.id, now)) this.#report(command, 'delivered');
+      if (await this.queue.markDelivered(device, command.id, now)) void this.#report(command, 'delivered');
     }
   }
 
@@ -112,7 +114,7 @@ export class CommandDelivery {
     const event: StatusEvent = { id: result.id, device, status, at: Date.now() };
     if (result.ok) event.result = result.result ?? {};
     else event.error = result.error!;
-    this.report(event);
+    void this.report(event);
     return true;
   }
 
@@ -143,8 +145,8 @@ export class CommandDelivery {
     this.#sweeping = true;
     try {
       const now = Date.now();
-      for (const command of await this.queue.takeExpired(now)) this.#report(command, 'expired');
-      for (const command of await this.queue.takeTimedOut(now - this.options.resultTimeoutMs, now)) this.#report(command, 'timed_out');
+      for (const command of await this.queue.takeExpired(now)) void this.#report(command, 'expired');
+      for (const command of await this.queue.takeTimedOut(now - this.options.resultTimeoutMs, now)) void this.#report(command, 'timed_out');
       await this.queue.prune(now - this.options.dedupWindowMs);
     } catch (err) {
       this.log.error('command sweep failed', { code: 'internal_error', error: (err as Error).message });
@@ -153,7 +155,7 @@ export class CommandDelivery {
     }
   }
 
-  #report(command: QueuedCommand, status: CommandStatus): void {
-    this.report({ id: command.id, device: command.device, status, at: Date.now() });
+  #report(command: QueuedCommand, status: CommandStatus): Promise<void> {
+    return this.report({ id: command.id, device: command.device, status, at: Date.now() });
   }
 }
