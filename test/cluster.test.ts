@@ -143,6 +143,9 @@ test('redis away: device sockets stay open and get store_unavailable instead of 
     assert.ok(Date.now() < deadline, 'the node noticed redis is gone');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  const ready = await fetch(`${node!.addresses.http}/readyz`);
+  assert.equal(ready.status, 503, 'not ready while the store does not answer');
+  assert.equal(((await ready.json()) as { status: string }).status, 'store_unavailable');
   device.send(telemetry('while-away', { temperature: 20, humidity: 40 }));
   const refused = await device.nextFrame();
   assert.equal(refused.type, 'error');
@@ -156,6 +159,7 @@ test('redis away: device sockets stay open and get store_unavailable instead of 
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   await sendReadings(device, 'after', 3);
+  assert.equal((await fetch(`${node!.addresses.http}/readyz`)).status, 200);
   assert.match(node!.stderr(), /"code":"store_unavailable"/);
   await device.close();
 });
