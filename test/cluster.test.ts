@@ -21,7 +21,9 @@ async function sendReadings(device: TestDevice, prefix: string, count: number): 
 async function nextOn(backend: TestBackend, topic: string, timeoutMs = 5000): Promise<Received> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const message = await backend.nextMessage(Math.max(1, deadline - Date.now()));
+    const message = await backend.nextMessage(Math.max(1, deadline - Date.now())).catch((err: Error) => {
+      throw new Error(`${err.message} (waiting for ${topic})`);
+    });
     if (message.topic === topic) return message;
   }
 }
@@ -30,7 +32,9 @@ async function telemetryIds(backend: TestBackend, count: number, timeoutMs = 10_
   const ids = new Set<string>();
   const deadline = Date.now() + timeoutMs;
   while (ids.size < count) {
-    const message = await backend.nextMessage(Math.max(1, deadline - Date.now()));
+    const message = await backend.nextMessage(Math.max(1, deadline - Date.now())).catch((err: Error) => {
+      throw new Error(`${err.message} (${ids.size} of ${count} readings received)`);
+    });
     if (message.topic.endsWith('/telemetry')) ids.add(message.payload.id as string);
   }
   return ids;
@@ -116,7 +120,9 @@ test('a node killed with -9: its devices go offline within 10 s, and a persisten
   const killedAt = Date.now();
   a!.child.kill('SIGKILL');
   await onA.closed;
-  for (;;) if ((await nextOn(watcher, 'devices/env-1/presence', 12_000)).payload.online === false) break;
+  // Waited for past the bound, so a late correction fails with its time rather than a timeout.
+  const offlineBy = killedAt + 15_000;
+  for (;;) if ((await nextOn(watcher, 'devices/env-1/presence', offlineBy - Date.now())).payload.online === false) break;
   const offlineAfter = Date.now() - killedAt;
   assert.ok(offlineAfter < 10_000, `offline presence after ${offlineAfter} ms`);
 
@@ -124,7 +130,7 @@ test('a node killed with -9: its devices go offline within 10 s, and a persisten
   archiver.client.stream.destroy(); // its node is gone; the client object is dead
   const resumed = await cluster.backend(b!, 'archiver', { clientId: 'archiver', clean: false });
   t.after(() => resumed.close());
-  const ids = await telemetryIds(resumed, 30);
+  const ids = await telemetryIds(resumed, 30, 20_000);
   for (let i = 1; i <= 30; i++) assert.ok(ids.has(`meanwhile-${i}`), `meanwhile-${i} delivered`);
   await onB.close();
 });

@@ -1,4 +1,4 @@
-// The bench's smoke run: `npm run bench -- --quick --duration 2s` against our gateway only
+// The bench's smoke run (`npm run bench:smoke`, after `npm test` in .ci/run, so its load never runs beside the timing-sensitive tests): `npm run bench -- --quick --duration 2s` against our gateway only
 // writes a results file a reader (or CI) can rely on, and ours loses nothing it acked.
 // It runs dist/bench/run.js directly: `npm run bench` rebuilds dist, which would pull
 // the compiled tests from under the other test files running next to this one.
@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { CommandsResult, FixedRateResult, Percentiles, SaturationResult, StormResult } from '../bench/load/task.js';
-import type { BenchReport } from '../bench/report/results.js';
+import type { CommandsResult, FixedRateResult, Percentiles, SaturationResult, StormResult } from '../../bench/load/task.js';
+import type { BenchReport } from '../../bench/report/results.js';
 
-const RUN = fileURLToPath(new URL('../bench/run.js', import.meta.url));
+const RUN = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
 
 function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
