@@ -2,34 +2,16 @@
 // queue that gateway nodes share: de-duplication, the per-device bound, FIFO order,
 // expiry, result time-out, pruning and depth behave the same on both.
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { RedisCommandQueue } from '../gateway/cluster/redis-command-queue.js';
 import { SqliteCommandQueue, type CommandQueue, type QueuedCommand } from '../gateway/command/queue.js';
-import { tempDataDir } from './helpers/gateway.js';
 import { skipWithoutRedis } from './helpers/redis-server.js';
-import { redisStore, sqliteStore } from './helpers/stores.js';
+import { bothStores, redisStore } from './helpers/stores.js';
 
 /** A queue, and the same queue through a second connection (another node, another process). */
 type Queues = [CommandQueue, CommandQueue];
 
-const backends: Array<{ name: string; skip: string | false; open(t: TestContext): Promise<Queues> }> = [
-  {
-    name: 'sqlite',
-    skip: false,
-    async open(t) {
-      const dir = tempDataDir();
-      return [new SqliteCommandQueue(sqliteStore(t, dir)), new SqliteCommandQueue(sqliteStore(t, dir))];
-    },
-  },
-  {
-    name: 'redis',
-    skip: skipWithoutRedis,
-    async open(t) {
-      const server = await redisStore(t);
-      return [new RedisCommandQueue(server.connect()), new RedisCommandQueue(server.connect())];
-    },
-  },
-];
+const backends = bothStores<CommandQueue>((store) => new SqliteCommandQueue(store), (redis) => new RedisCommandQueue(redis));
 
 const T0 = 1_000_000;
 const TTL = 1000;

@@ -2,33 +2,14 @@
 // that gateway nodes share: version compare-and-set, key-by-key reported merge, and two
 // writers (nodes, processes) through two connections.
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { RedisTwinStore } from '../gateway/cluster/redis-twin-store.js';
 import { SqliteTwinStore, type TwinStore } from '../gateway/twin/twin-store.js';
-import { tempDataDir } from './helpers/gateway.js';
-import { skipWithoutRedis } from './helpers/redis-server.js';
-import { redisStore, sqliteStore } from './helpers/stores.js';
+import { bothStores } from './helpers/stores.js';
 
 type Stores = [TwinStore, TwinStore];
 
-const backends: Array<{ name: string; skip: string | false; open(t: TestContext): Promise<Stores> }> = [
-  {
-    name: 'sqlite',
-    skip: false,
-    async open(t) {
-      const dir = tempDataDir();
-      return [new SqliteTwinStore(sqliteStore(t, dir)), new SqliteTwinStore(sqliteStore(t, dir))];
-    },
-  },
-  {
-    name: 'redis',
-    skip: skipWithoutRedis,
-    async open(t) {
-      const server = await redisStore(t);
-      return [new RedisTwinStore(server.connect()), new RedisTwinStore(server.connect())];
-    },
-  },
-];
+const backends = bothStores<TwinStore>((store) => new SqliteTwinStore(store), (redis) => new RedisTwinStore(redis));
 
 const cases: Array<{ name: string; run(stores: Stores): Promise<void> }> = [
   {

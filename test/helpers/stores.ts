@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { openStore, type Store } from '../../gateway/store/open-store.js';
 import { tempDataDir } from './gateway.js';
-import { startRedis, type RedisProcess } from './redis-server.js';
+import { skipWithoutRedis, startRedis, type RedisProcess } from './redis-server.js';
 
 interface After {
   after(fn: () => unknown): void;
@@ -46,4 +46,34 @@ export async function redisStore(t: After): Promise<RedisStore> {
       return client;
     },
   };
+}
+
+/** One contract test's store, under the name its cases run as; skip says why Redis cannot run here. */
+export interface Backend<T> {
+  name: string;
+  skip: string | false;
+  /** The thing under test through two handles on one store (two SQLite connections, two Redis connections). */
+  open(t: After): Promise<[T, T]>;
+}
+
+/** The embedded store and a real Redis, for cases that must hold the same on both. */
+export function bothStores<T>(sqlite: (store: Store) => T, redis: (connection: Redis) => T): Backend<T>[] {
+  return [
+    {
+      name: 'sqlite',
+      skip: false,
+      async open(t) {
+        const dir = tempDataDir();
+        return [sqlite(sqliteStore(t, dir)), sqlite(sqliteStore(t, dir))];
+      },
+    },
+    {
+      name: 'redis',
+      skip: skipWithoutRedis,
+      async open(t) {
+        const server = await redisStore(t);
+        return [redis(server.connect()), redis(server.connect())];
+      },
+    },
+  ];
 }
