@@ -54,7 +54,8 @@ export function clusterGatewayPeer(workers: number): Peer {
         const bench = await provision(client, devices);
         gateway = spawnServer(
           process.execPath,
-          [join(REPO_ROOT, 'dist', 'bin', 'ws-mqtt-gateway.js'), 'start', '--dev', '--json', '--workers', String(workers), '--data-dir', dir, '--ws-port', '0', '--mqtt-port', '0', '--http-port', '0'],
+          // BENCH_GATEWAY_NODE_ARGS as for the embedded gateway (bench/peers/gateway.ts); with --workers it profiles the primary only
+          [...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), join(REPO_ROOT, 'dist', 'bin', 'ws-mqtt-gateway.js'), 'start', '--dev', '--json', '--workers', String(workers), '--data-dir', dir, '--ws-port', '0', '--mqtt-port', '0', '--http-port', '0'],
           { ...envFor(scenario), WMG_CLUSTER_REDIS: url },
         );
         const addresses = await firstJsonLine<{ ws: string; mqtt: string }>(gateway, 60_000);
