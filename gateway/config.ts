@@ -16,6 +16,7 @@ export interface GatewayConfig {
     tlsPort: number | null;
     topicRoot: string;
     drainTimeoutMs: number;
+    writeBufferBytes: number;
     authConcurrency: number;
     authQueue: number;
     maxSessionQueue: number;

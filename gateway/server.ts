@@ -97,6 +97,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       gatewayOnly: topics.gatewayOnly,
       ...state.broker,
       drainTimeoutMs: config.mqtt.drainTimeoutMs,
+      writeBufferBytes: config.mqtt.writeBufferBytes,
       onAuthorizedPublish(topic, payload) {
         // Only called once the broker listens, after everything below is wired.
         const device = topics.commandTarget(topic);

@@ -58,7 +58,13 @@ function streamReadings(gw: TestGateway, device: string, token: string, count: n
 
 test('a stalled devices/# subscriber is cut with slow_consumer; 4 devices x 6,000 readings are all acked and delivered to a healthy backend', async (t) => {
   const lines: string[] = [];
-  const gw = await startTestGateway({ log: { level: 'warn' }, limits: { messagesPerSec: 1_000_000, burst: 1_000_000 } }, undefined, (line) => lines.push(line));
+  // 24,000 readings are ~6 MB: the kernel's socket buffers plus the default 1 MiB of
+  // mqtt.writeBufferBytes could hold them all, and nothing would ever wait for a drain.
+  const gw = await startTestGateway(
+    { log: { level: 'warn' }, limits: { messagesPerSec: 1_000_000, burst: 1_000_000 }, mqtt: { writeBufferBytes: 65_536 } },
+    undefined,
+    (line) => lines.push(line),
+  );
   t.after(() => gw.close());
   const stop = await stalledSubscriber(gw, 'devices/#');
   t.after(stop);

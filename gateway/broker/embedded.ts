@@ -21,6 +21,8 @@ export interface EmbeddedBrokerOptions {
   gatewayOnly: readonly string[];
   /** A backend socket whose pending writes do not drain within this time is cut (slow_consumer). */
   drainTimeoutMs: number;
+  /** A backend socket's write buffer before write() reports backpressure (see guardBackendSocket). */
+  writeBufferBytes: number;
   /**
    * Sees every publish that passed the ACL, before the broker acks it to the
    * publisher (the hook for commands, which must be on disk before the PUBACK).
@@ -154,7 +156,7 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
   (aedes as unknown as EventEmitter).on('error', (err: Error) => log.error('broker error', { code: 'internal_error', error: err.stack }));
   aedes.on('clientError', (client, err) => log.debug('mqtt client error', { clientId: client.id, error: err.message }));
   const guard = (socket: Socket) =>
-    guardBackendSocket(socket, options.drainTimeoutMs, () => {
+    guardBackendSocket(socket, options, () => {
       counters.count('slow_consumer');
       log.warn('backend does not read its socket; disconnecting', {
         code: 'slow_consumer',
@@ -200,13 +202,15 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
  * Holds a backend socket's writes until the end of the event-loop turn. mqtt-packet corks
  * only until the next tick, which comes after every device frame, so a subscriber got one
  * writev per device frame; per turn, one writev carries every publish the turn produced.
- * Writes still report backpressure (write() returns false past the high-water mark), so
- * aedes still waits for 'drain' and the device's ack still waits for the subscriber.
+ * Backpressure is reported past `writeBufferBytes`, not the stream's 16 KiB: a turn's
+ * corked output passed 16 KiB, so nearly every delivery waited for 'drain' and held its
+ * message, and the device's ack, in memory meanwhile (bench/, docs/performance.md). Past
+ * the bound the stream's own write has returned false too, so 'drain' does come.
  * That wait is bounded: a socket that has not drained `drainTimeoutMs` after a write
  * reported backpressure is destroyed, which releases every delivery waiting on it, so
  * one backend that stops reading cannot stall the devices' acks for everyone.
  */
-function guardBackendSocket<S extends Socket>(socket: S, drainTimeoutMs: number, onStalled: () => void): S {
+function guardBackendSocket<S extends Socket>(socket: S, limits: { drainTimeoutMs: number; writeBufferBytes: number }, onStalled: () => void): S {
   const write = socket.write;
   let corked = false;
   let stalled: NodeJS.Timeout | undefined;
@@ -224,12 +228,12 @@ function guardBackendSocket<S extends Socket>(socket: S, drainTimeoutMs: number,
         socket.uncork();
       });
     }
-    const flowing = (write as (...a: unknown[]) => boolean).apply(this, args);
+    const flowing = (write as (...a: unknown[]) => boolean).apply(this, args) || socket.writableLength < limits.writeBufferBytes;
     if (!flowing && stalled === undefined && !socket.destroyed) {
       stalled = setTimeout(() => {
         onStalled();
         socket.destroy();
-      }, drainTimeoutMs);
+      }, limits.drainTimeoutMs);
       stalled.unref();
     }
     return flowing;
