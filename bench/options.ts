@@ -34,7 +34,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   const flags = new Command('bench')
     .description('Throughput, loss, latency, capacity under a latency bound, overload, memory, command round trip and connection storm: ours side by side with its peers')
     .option('--quick', 'short runs and smaller device counts (under 2 minutes)', false)
-    .option('--duration <time>', 'length of each timed scenario, e.g. 2s', duration)
+    .option('--duration <time>', 'length of saturation, fixed rate and commands, e.g. 2s (capacity steps and overload keep theirs)', duration)
     .option('--only <peers>', 'comma-separated peers: ours, ours-offload, ours-redis, ours-workers2, ws-ceiling, wss-ceiling, mosquitto, mosquitto-mq0, mosquitto-tls, aedes, node-red', list)
     .option('--scenarios <names>', `comma-separated: ${SCENARIOS.join(', ')}`, scenarioList)
     .option('--out <dir>', 'where to write <timestamp>.json (default bench/results)')

@@ -20,7 +20,7 @@ const GENERATOR_LAG_MS = 10;
 const P99_BOUND_MS = 50;
 
 export function planFor(options: BenchOptions): Plan {
-  const timed = options.durationMs ?? (options.quick ? 3000 : 10_000);
+  const timed = options.durationMs ?? (options.quick ? 2000 : 10_000);
   const quick = options.quick;
   return {
     saturation: { devices: 200, window: 64, durationMs: timed, drainMs: 10_000 },
@@ -48,7 +48,7 @@ export function planFor(options: BenchOptions): Plan {
       graceMs: P99_BOUND_MS,
       generatorLagMs: GENERATOR_LAG_MS,
     },
-    memory: { levels: quick ? [250, 500, 1000] : [1000, 5000, 10_000] },
+    memory: { levels: quick ? [500, 1000] : [1000, 5000, 10_000] },
     commands: { devices: 200, rate: 500, durationMs: timed },
     storm: { devices: quick ? 1000 : 5000, timeoutMs: 30_000 },
   };

@@ -35,6 +35,8 @@ export interface Phase {
     samples: TimedSample[];
     rssSlopeMiBPerSec: number;
     serverCpuUsPerMessage: number;
+    /** Bytes still waiting in the devices' sockets when it closed: what a server that stopped reading left there. */
+    deviceBufferedBytes: number;
   };
   /** Server samples while it drained. */
   drainSamples: TimedSample[];
@@ -98,7 +100,7 @@ export async function openLoopFleet(target: Target, devices: number): Promise<Op
     if (!opened) throw new Error(`open loop at ${plan.rate} msg/s for ${plan.durationMs} ms sent nothing after its warm-up`);
     const lastSend = performance.now();
     if (plan.graceMs > 0) await sleep(plan.graceMs);
-    const closed = { delivered: phase.delivered, acked: phase.acked };
+    const closed = { delivered: phase.delivered, acked: phase.acked, buffered: clients.reduce((sum, client) => sum + client.buffered, 0) };
     const samples = await opened.sampler.stop();
     const draining = sampleServer(SAMPLE_EVERY_MS);
     const outcome = await drain(() => phase.undelivered === 0 && (!hasAcks || phase.unacked === 0), () => phase.delivered + phase.acked, plan.drainMs);
@@ -114,6 +116,7 @@ export async function openLoopFleet(target: Target, devices: number): Promise<Op
         samples,
         rssSlopeMiBPerSec: rssSlopeMiBPerSec(samples),
         serverCpuUsPerMessage: cpuUsPerMessage(samples[0]!, samples.at(-1)!, delivered),
+        deviceBufferedBytes: closed.buffered,
       },
       drainSamples: await draining.stop(),
       drain: outcome,

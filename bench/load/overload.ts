@@ -20,7 +20,9 @@ export async function runOverload(task: OverloadTask): Promise<OverloadResult> {
     const phase = await fleet.run({ rate, warmupMs: 0, durationMs: task.durationMs, drainMs: task.drainMs, graceMs: task.graceMs });
     const { ledger, window } = phase;
     const ackedPerSec = perSec(window.acked, window.ms);
-    const ackedShare = Math.round((ackedPerSec / rate) * 100) / 100;
+    // Of what was sent, the share acked by the end of the sending: unlike acked/s against the
+    // nominal rate, it does not read a load generator that fell behind as pushback.
+    const ackedShare = Math.round((window.acked / ledger.sent) * 100) / 100;
     const sendLagMs = phase.sendLag.percentiles();
     return {
       capacity: task.capacity,
@@ -39,6 +41,7 @@ export async function runOverload(task: OverloadTask): Promise<OverloadResult> {
       sendLagMs,
       generatorLimited: sendLagMs.p99 > task.generatorLagMs,
       ackedShare,
+      deviceBacklogKiB: Math.round(window.deviceBufferedBytes / 1024),
       pushedBack: ackedShare < task.pushbackShare,
       drain: phase.drain,
       warmup,

@@ -76,7 +76,7 @@ export interface OverloadPlan {
   warmupMs: number;
   drainMs: number;
   settleMs: number;
-  /** Acked msg/s under this share of the offered rate counts as pushing back. */
+  /** Acking less than this share of what was sent, while it was sent, counts as pushing back. */
   pushbackShare: number;
   /** Acks and deliveries this long after the last send still count in the rates (the capacity bound's p99). */
   graceMs: number;
@@ -191,8 +191,14 @@ export interface OverloadResult {
   ackLatencyMs: Percentiles;
   sendLagMs: Percentiles;
   generatorLimited: boolean;
-  /** ackedPerSec ÷ rate: under the plan's pushbackShare the system slowed its acks. */
+  /** Share of what was sent that was acked while sending (and graceMs after): under the plan's pushbackShare the system slowed its acks. */
   ackedShare: number;
+  /**
+   * KiB waiting in the devices' sockets when the sending ended (TCP backpressure: the server
+   * stopped reading). Unlike ackedShare it does not move when the load generator, busy
+   * sending, reads acks late.
+   */
+  deviceBacklogKiB: number;
   pushedBack: boolean;
   drain: DrainOutcome;
   warmup: OpenLoopStep;

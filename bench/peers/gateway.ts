@@ -67,7 +67,7 @@ export function gatewayPeer(offload = false): Peer & { cleanup(): void } {
     label: offload ? 'ws-mqtt-gateway, --tls-offload (TLS at a proxy)' : 'ws-mqtt-gateway (this repo), WSS/TLS',
     transport: offload ? 'ws' : 'WSS (TLS)',
     scenarios: offload ? ['saturation', 'fixed-rate', 'capacity', 'overload', 'memory'] : ['saturation', 'saturation-durable', 'fixed-rate', 'capacity', 'overload', 'memory', 'commands', 'storm', 'cluster'],
-    fullOnly: offload ? ['saturation', 'fixed-rate', 'capacity', 'overload'] : [],
+    fullOnly: offload ? ['saturation', 'fixed-rate', 'capacity', 'overload'] : ['cluster'],
     unavailable: () => undefined,
     async start({ devices, scenario }) {
       const bench = await provision(devices);

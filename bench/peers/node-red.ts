@@ -32,7 +32,7 @@ export const nodeRed: Peer = {
   label: 'Node-RED 4 flow websocket-in → json → mqtt-out',
   transport: 'ws',
   scenarios: ['saturation', 'fixed-rate'],
-  fullOnly: [],
+  fullOnly: ['saturation', 'fixed-rate'],
   unavailable: () => (!existsSync(RED_JS) ? 'node-red not installed' : mosquittoUnqueued.unavailable()),
   async start({ devices, scenario }): Promise<RunningPeer> {
     const broker = await mosquittoUnqueued.start({ devices: 0, scenario });

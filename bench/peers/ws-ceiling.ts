@@ -13,7 +13,7 @@ export const wsCeiling: Peer = {
   label: 'bare ws server, JSON.parse only (ceiling)',
   transport: 'ws',
   scenarios: ['saturation', 'fixed-rate', 'memory'],
-  fullOnly: [],
+  fullOnly: ['saturation', 'fixed-rate', 'memory'],
   unavailable: () => undefined,
   async start({ devices }) {
     const child = spawnServer(process.execPath, [SERVER]);
@@ -28,7 +28,7 @@ export const wssCeiling: Peer = {
   label: 'bare ws server over TLS, JSON.parse only (TLS ceiling)',
   transport: 'WSS (TLS)',
   scenarios: ['saturation', 'fixed-rate', 'memory'],
-  fullOnly: [],
+  fullOnly: ['memory'],
   unavailable: () => undefined,
   async start({ devices }) {
     const dir = mkdtempSync(join(tmpdir(), 'bench-wss-'));

@@ -1,5 +1,5 @@
 import type { CapacityResult, CapacityStep, FixedRateResult, OverloadResult } from '../load/task.js';
-import { cell, fmt, labelOf, pct } from './cells.js';
+import { cell, fmt, labelOf } from './cells.js';
 import { figureOf } from './ratios.js';
 import type { BenchReport, Outcome } from './results.js';
 
@@ -48,14 +48,14 @@ function overloadTable(report: BenchReport): string[] {
   const { factor, durationMs, pushbackShare } = report.plan.overload;
   const out = [
     '',
-    `Overload: open loop at ${factor}× each system's capacity above for ${durationMs / 1000} s; lost = acked, never delivered after the drain; unacked = still in the devices' sockets at the end; pushed back = acked under ${pushbackShare * 100} % of the offered rate:`,
+    `Overload: open loop at ${factor}× each system's capacity above for ${durationMs / 1000} s; lost = acked, never delivered after the drain; unacked = still in the devices' sockets at the end; pushed back = under ${pushbackShare * 100} % of what was sent acked while sending:`,
     '',
-    '| system | offered msg/s | sent | acked msg/s | delivered msg/s | lost | unacked at the end | peak RSS MiB | RSS slope MiB/s | ack p50 / p99 ms | pushed back |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| system | offered msg/s | sent | acked msg/s | delivered msg/s | lost | unacked at the end | peak RSS MiB | RSS slope MiB/s | ack p50 / p99 ms | KiB left in the devices\' sockets | pushed back |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const [name, outcome] of outcomes) {
     if ('skipped' in outcome) {
-      out.push(`| ${labelOf(report, name)} | skipped: ${outcome.skipped} | | | | | | | | | |`);
+      out.push(`| ${labelOf(report, name)} | skipped: ${outcome.skipped} | | | | | | | | | | |`);
       continue;
     }
     const show = (format: (o: OverloadResult) => string): string => cell(outcome, format);
@@ -72,7 +72,8 @@ function overloadTable(report: BenchReport): string[] {
         show((o) => String(Math.round(o.peakRssKiB / 1024))),
         show((o) => String(o.rssSlopeMiBPerSec)),
         show((o) => `${o.ackLatencyMs.p50} / ${o.ackLatencyMs.p99}`),
-        show((o) => `${o.pushedBack ? '**yes**' : 'no'} (acked ${pct(o.ackedPerSec, o.rate)} of offered)`),
+        show((o) => fmt(o.deviceBacklogKiB)),
+        show((o) => `${o.pushedBack ? '**yes**' : 'no'} (acked ${Math.round(o.ackedShare * 100)} % while sending)`),
         '',
       ].join(' | ').trim(),
     );

@@ -27,8 +27,10 @@ export function figureOf<T>(outcome: Outcome | undefined, figure: (result: T) =>
 }
 
 function ratios<T>(outcomes: Record<string, Outcome> | undefined, figure: (result: T) => number): Record<string, number> {
-  const ours = figureOf(outcomes?.ours, figure);
-  if (!outcomes || ours === undefined) return {};
+  const outcome = outcomes?.ours;
+  // Ours may be 0 (a capacity under the first step): the ratio is 0 then, not missing.
+  const ours = outcome && 'result' in outcome ? figure(outcome.result as T) : undefined;
+  if (!outcomes || ours === undefined || !Number.isFinite(ours)) return {};
   const out: Record<string, number> = {};
   for (const [name, outcome] of Object.entries(outcomes)) {
     const peer = figureOf(outcome, figure);

@@ -86,6 +86,7 @@ test('bench --quick against ours writes results JSON with every scenario and los
     assert.equal(o.rate, 2 * capacity.capacity);
     assert.equal(o.lost, 0, 'acked under overload but never delivered');
     assert.equal(typeof o.pushedBack, 'boolean');
+    assert.ok(o.ackedShare >= 0 && o.ackedShare <= 1 && o.deviceBacklogKiB >= 0, 'the pushback signals');
     assert.ok(o.peakRssKiB > 0 && Number.isFinite(o.rssSlopeMiBPerSec));
     assert.ok(o.acked + o.unacked + Object.values(o.refused).reduce((a, b) => a + b, 0) === o.sent, 'every message acked, refused or still unacked');
   } else {
