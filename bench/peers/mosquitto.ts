@@ -96,6 +96,6 @@ export async function waitForPort(port: number, timeoutMs = 10_000): Promise<voi
 }
 
 export const mosquitto = mosquittoPeer('mosquitto', 'Mosquitto 2.0 websockets listener, QoS 1, defaults', {}, ['saturation', 'fixed-rate', 'memory'], ['fixed-rate', 'memory']);
-export const mosquittoUnqueued = mosquittoPeer('mosquitto-mq0', 'Mosquitto, QoS 1, max_queued_messages 0', { maxQueued: 0 }, ['saturation', 'fixed-rate', 'capacity', 'overload'], ['fixed-rate', 'capacity', 'overload']);
+export const mosquittoUnqueued = mosquittoPeer('mosquitto-mq0', 'Mosquitto, QoS 1, max_queued_messages 0', { maxQueued: 0 }, ['saturation', 'fixed-rate', 'capacity', 'overload'], ['saturation', 'fixed-rate', 'capacity', 'overload']);
 /** Lossless (it never drops what it acked, like ours) and over TLS: the same work as ours. */
 export const mosquittoTls = mosquittoPeer('mosquitto-tls', 'Mosquitto over TLS (wss), QoS 1, max_queued_messages 0', { maxQueued: 0, tls: true }, ['fixed-rate', 'capacity', 'overload']);
