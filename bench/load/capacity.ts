@@ -40,7 +40,8 @@ export function failures(step: OpenLoopStep, bound: CapacityBound): string[] {
   const failed: string[] = [];
   const share = step.deliveredPerSec / step.rate;
   if (!(share >= bound.deliveredShare)) failed.push(`delivered ${(share * 100).toFixed(1)} %`);
-  if (!(step.scheduledLatencyMs.p99 <= bound.p99Ms)) failed.push(`p99 ${step.scheduledLatencyMs.p99} ms`);
+  if (step.scheduledLatencyMs.count === 0) failed.push('nothing delivered');
+  else if (!(step.scheduledLatencyMs.p99 <= bound.p99Ms)) failed.push(`p99 ${step.scheduledLatencyMs.p99} ms`);
   if (step.lost > 0) failed.push(`lost ${step.lost}`);
   if (!(step.rssSlopeMiBPerSec < bound.rssSlopeMiBPerSec)) failed.push(`RSS +${step.rssSlopeMiBPerSec} MiB/s`);
   return failed;
