@@ -17,7 +17,7 @@ import { gatewayPeer, SATURATION_LIMITS } from './peers/gateway.js';
 import { clusterGatewayPeer } from './peers/gateway-cluster.js';
 import { mosquitto, mosquittoTls, mosquittoUnqueued } from './peers/mosquitto.js';
 import { nodeRed } from './peers/node-red.js';
-import type { Peer } from './peers/peer.js';
+import type { Peer, ScenarioName } from './peers/peer.js';
 import { hasTaskset, LOAD_CORE, SERVER_CORE } from './peers/process.js';
 import { wsCeiling, wssCeiling } from './peers/ws-ceiling.js';
 import { devicesFor, generatorTimeoutMs, measuredCapacity, planFor, taskFor } from './plan.js';
@@ -34,8 +34,10 @@ async function main(): Promise<void> {
   const ours = gatewayPeer();
   const oursOffload = gatewayPeer(true);
   const all: Peer[] = [ours, oursOffload, clusterGatewayPeer(1), clusterGatewayPeer(2), wsCeiling, wssCeiling, mosquitto, mosquittoUnqueued, mosquittoTls, aedesWs, nodeRed];
-  const peers = all.filter((peer) => !options.only || options.only.includes(peer.name));
   const scenarios = SCENARIOS.filter((s) => !options.scenarios || options.scenarios.includes(s));
+  const runs = (peer: Peer, scenario: ScenarioName): boolean => peer.scenarios.includes(scenario) && !(options.quick && peer.fullOnly.includes(scenario));
+  // A system with nothing to run in this mode (--quick leaves some out) is not in the report.
+  const peers = all.filter((peer) => (!options.only || options.only.includes(peer.name)) && scenarios.some((scenario) => runs(peer, scenario)));
 
   const cpuSplit = pinSelf();
   log(`bench ${options.quick ? '--quick' : 'full'}: ${peers.map((p) => p.name).join(', ')}; ${cpuSplit}`);
@@ -46,7 +48,7 @@ async function main(): Promise<void> {
     for (const scenario of scenarios) {
       results[scenario] = {};
       for (const peer of peers) {
-        if (!peer.scenarios.includes(scenario) || (options.quick && peer.fullOnly.includes(scenario))) continue;
+        if (!runs(peer, scenario)) continue;
         const reason = skipped.get(peer.name);
         if (reason) {
           results[scenario]![peer.name] = { skipped: reason };
