@@ -5,6 +5,7 @@ import { Ledger } from './ledger.js';
 import { runOpenLoop, type OpenLoopPlan } from './open-loop.js';
 import { Samples } from './percentiles.js';
 import { cpuUsPerMessage, rssSlopeMiBPerSec, sampleServer, type TimedSample } from './server-sample.js';
+import { bytesQueuedTowards } from './socket-queues.js';
 import { subscribeTelemetry } from './subscriber.js';
 import type { DrainOutcome, OpenLoopStep, Target } from './task.js';
 
@@ -35,8 +36,8 @@ export interface Phase {
     samples: TimedSample[];
     rssSlopeMiBPerSec: number;
     serverCpuUsPerMessage: number;
-    /** Bytes still waiting in the devices' sockets when it closed: what a server that stopped reading left there. */
-    deviceBufferedBytes: number;
+    /** Bytes the devices had sent that the server had not read when it closed (client buffers, both sides' TCP queues). */
+    unreadBytes: number;
   };
   /** Server samples while it drained. */
   drainSamples: TimedSample[];
@@ -58,6 +59,7 @@ export async function openLoopFleet(target: Target, devices: number): Promise<Op
   let ledger = new Ledger(devices);
   const hasBroker = target.subscriber !== undefined;
   const hasAcks = target.driver !== 'ws-fire';
+  const devicePort = Number(new URL(target.deviceUrl).port);
   const events: DeviceEvents = {
     onAck(device, seq) {
       ledger.recordAck(device, seq);
@@ -100,7 +102,7 @@ export async function openLoopFleet(target: Target, devices: number): Promise<Op
     if (!opened) throw new Error(`open loop at ${plan.rate} msg/s for ${plan.durationMs} ms sent nothing after its warm-up`);
     const lastSend = performance.now();
     if (plan.graceMs > 0) await sleep(plan.graceMs);
-    const closed = { delivered: phase.delivered, acked: phase.acked, buffered: clients.reduce((sum, client) => sum + client.buffered, 0) };
+    const closed = { delivered: phase.delivered, acked: phase.acked, unread: clients.reduce((sum, client) => sum + client.buffered, 0) + bytesQueuedTowards(devicePort) };
     const samples = await opened.sampler.stop();
     const draining = sampleServer(SAMPLE_EVERY_MS);
     const outcome = await drain(() => phase.undelivered === 0 && (!hasAcks || phase.unacked === 0), () => phase.delivered + phase.acked, plan.drainMs);
@@ -116,7 +118,7 @@ export async function openLoopFleet(target: Target, devices: number): Promise<Op
         samples,
         rssSlopeMiBPerSec: rssSlopeMiBPerSec(samples),
         serverCpuUsPerMessage: cpuUsPerMessage(samples[0]!, samples.at(-1)!, delivered),
-        deviceBufferedBytes: closed.buffered,
+        unreadBytes: closed.unread,
       },
       drainSamples: await draining.stop(),
       drain: outcome,

@@ -41,7 +41,7 @@ export async function runOverload(task: OverloadTask): Promise<OverloadResult> {
       sendLagMs,
       generatorLimited: sendLagMs.p99 > task.generatorLagMs,
       ackedShare,
-      deviceBacklogKiB: Math.round(window.deviceBufferedBytes / 1024),
+      deviceBacklogKiB: Math.round(window.unreadBytes / 1024),
       pushedBack: ackedShare < task.pushbackShare,
       drain: phase.drain,
       warmup,

@@ -182,7 +182,7 @@ export interface OverloadResult {
   deliveredPerSec: number;
   /** Acked, never delivered once drained (or the drain ran out, see `drain`). */
   lost: number;
-  /** Sent, never acked nor refused: still in the device's socket (a system that pushed back) when the run ended. */
+  /** Sent, neither acked nor refused when the run ended: still on its way (a system that pushed back), not lost. */
   unacked: number;
   refused: Record<string, number>;
   /** Server RSS, sampled every 500 ms from the start of the overload to the end of its drain. */
@@ -194,9 +194,10 @@ export interface OverloadResult {
   /** Share of what was sent that was acked while sending (and graceMs after): under the plan's pushbackShare the system slowed its acks. */
   ackedShare: number;
   /**
-   * KiB waiting in the devices' sockets when the sending ended (TCP backpressure: the server
-   * stopped reading). Unlike ackedShare it does not move when the load generator, busy
-   * sending, reads acks late.
+   * KiB the devices had sent that the server had not read when the sending ended: in the
+   * devices' buffers and both sides' TCP queues (TCP backpressure: the server stopped
+   * reading). Unlike ackedShare it does not move when the load generator, busy sending,
+   * reads acks late.
    */
   deviceBacklogKiB: number;
   pushedBack: boolean;

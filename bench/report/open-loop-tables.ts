@@ -48,9 +48,9 @@ function overloadTable(report: BenchReport): string[] {
   const { factor, durationMs, pushbackShare } = report.plan.overload;
   const out = [
     '',
-    `Overload: open loop at ${factor}× each system's capacity above for ${durationMs / 1000} s; lost = acked, never delivered after the drain; unacked = still in the devices' sockets at the end; pushed back = under ${pushbackShare * 100} % of what was sent acked while sending:`,
+    `Overload: open loop at ${factor}× each system's capacity above for ${durationMs / 1000} s; lost = acked, never delivered after the drain; unacked = sent, neither acked nor refused when the run ended (not lost); pushed back = under ${pushbackShare * 100} % of what was sent acked while sending:`,
     '',
-    '| system | offered msg/s | sent | acked msg/s | delivered msg/s | lost | unacked at the end | peak RSS MiB | RSS slope MiB/s | ack p50 / p99 ms | KiB left in the devices\' sockets | pushed back |',
+    '| system | offered msg/s | sent | acked msg/s | delivered msg/s | lost | unacked at the end | peak RSS MiB | RSS slope MiB/s | ack p50 / p99 ms | KiB sent, not read by the server | pushed back |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const [name, outcome] of outcomes) {
