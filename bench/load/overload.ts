@@ -6,9 +6,10 @@ type OverloadTask = Extract<Task, { scenario: 'overload' }>;
 
 /**
  * Open loop at `factor` x the capacity this run measured. A system that pushes back acks
- * slower than it is offered and the rest waits in the devices' sockets (`unacked`, not lost);
- * one that acks everything must queue it, and its RSS grows. Both signals are reported,
- * and `pushedBack` is the first. A warm-up at the capacity comes first (reported apart),
+ * slower than it is offered and leaves the rest unread on its way (`deviceBacklogKiB`;
+ * `unacked` at the end, not lost); one that acks everything must queue it, and its RSS
+ * grows. The signals are reported raw, and `pushedBack` reads the acks. A warm-up at the
+ * capacity comes first (reported apart),
  * so the fresh server's JIT and heap growth are not part of the overload's figures.
  */
 export async function runOverload(task: OverloadTask): Promise<OverloadResult> {
