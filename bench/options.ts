@@ -3,7 +3,7 @@ import type { ScenarioName } from './peers/peer.js';
 
 export interface BenchOptions {
   quick: boolean;
-  /** Overrides the length of the timed scenarios (saturation, fixed rate, commands). */
+  /** Overrides the length of the timed scenarios (saturation, fixed rate, commands); not capacity's steps nor overload. */
   durationMs: number | undefined;
   /** Peer names to run; undefined = all. */
   only: string[] | undefined;
@@ -11,7 +11,8 @@ export interface BenchOptions {
   outDir: string | undefined;
 }
 
-const SCENARIOS: readonly ScenarioName[] = ['saturation', 'saturation-durable', 'fixed-rate', 'memory', 'commands', 'storm', 'cluster'];
+/** Every scenario, in the order a run takes them: capacity before overload, which offers a multiple of it. */
+export const SCENARIOS: readonly ScenarioName[] = ['saturation', 'saturation-durable', 'fixed-rate', 'capacity', 'overload', 'memory', 'commands', 'storm', 'cluster'];
 
 function duration(value: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(value);
@@ -31,10 +32,10 @@ function scenarioList(value: string): ScenarioName[] {
 
 export function parseOptions(argv: string[]): BenchOptions {
   const flags = new Command('bench')
-    .description('Throughput, loss, latency, memory, command round trip and connection storm: ours side by side with its peers')
+    .description('Throughput, loss, latency, capacity under a latency bound, overload, memory, command round trip and connection storm: ours side by side with its peers')
     .option('--quick', 'short runs and smaller device counts (under 2 minutes)', false)
-    .option('--duration <time>', 'length of each timed scenario, e.g. 2s', duration)
-    .option('--only <peers>', 'comma-separated peers: ours, ours-offload, ours-redis, ours-workers2, ws-ceiling, wss-ceiling, mosquitto, mosquitto-mq0, aedes, node-red', list)
+    .option('--duration <time>', 'length of saturation, fixed rate and commands, e.g. 2s (capacity steps and overload keep theirs)', duration)
+    .option('--only <peers>', 'comma-separated peers: ours, ours-offload, ours-redis, ours-workers2, ws-ceiling, wss-ceiling, mosquitto, mosquitto-mq0, mosquitto-tls, aedes, node-red', list)
     .option('--scenarios <names>', `comma-separated: ${SCENARIOS.join(', ')}`, scenarioList)
     .option('--out <dir>', 'where to write <timestamp>.json (default bench/results)')
     .parse(argv, { from: 'user' })

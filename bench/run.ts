@@ -10,33 +10,34 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runInGenerator } from './load/fork-generator.js';
 import type { SaturationResult } from './load/task.js';
-import { parseOptions } from './options.js';
+import { parseOptions, SCENARIOS } from './options.js';
 import { REPO_ROOT } from './paths.js';
 import { aedesWs } from './peers/aedes-ws.js';
 import { gatewayPeer, SATURATION_LIMITS } from './peers/gateway.js';
 import { clusterGatewayPeer } from './peers/gateway-cluster.js';
-import { mosquitto, mosquittoUnqueued } from './peers/mosquitto.js';
+import { mosquitto, mosquittoTls, mosquittoUnqueued } from './peers/mosquitto.js';
 import { nodeRed } from './peers/node-red.js';
 import type { Peer, ScenarioName } from './peers/peer.js';
 import { hasTaskset, LOAD_CORE, SERVER_CORE } from './peers/process.js';
 import { wsCeiling, wssCeiling } from './peers/ws-ceiling.js';
-import { devicesFor, planFor, taskFor } from './plan.js';
+import { devicesFor, generatorTimeoutMs, measuredCapacity, planFor, taskFor } from './plan.js';
 import { describeMachine } from './report/machine.js';
 import type { BenchReport, Results } from './report/results.js';
+import { ratiosOf } from './report/ratios.js';
 import { formatReport } from './report/table.js';
 import { checkTargets } from './report/targets.js';
-
-const SCENARIO_ORDER: readonly ScenarioName[] = ['saturation', 'saturation-durable', 'fixed-rate', 'memory', 'commands', 'storm', 'cluster'];
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const plan = planFor(options);
   const startedAt = new Date();
   const ours = gatewayPeer();
-  const oursOffload = gatewayPeer(true, options.quick);
-  const all: Peer[] = [ours, oursOffload, clusterGatewayPeer(1), clusterGatewayPeer(2), wsCeiling, wssCeiling, mosquitto, mosquittoUnqueued, aedesWs, nodeRed];
-  const peers = all.filter((peer) => !options.only || options.only.includes(peer.name));
-  const scenarios = SCENARIO_ORDER.filter((s) => !options.scenarios || options.scenarios.includes(s));
+  const oursOffload = gatewayPeer(true);
+  const all: Peer[] = [ours, oursOffload, clusterGatewayPeer(1), clusterGatewayPeer(2), wsCeiling, wssCeiling, mosquitto, mosquittoUnqueued, mosquittoTls, aedesWs, nodeRed];
+  const scenarios = SCENARIOS.filter((s) => !options.scenarios || options.scenarios.includes(s));
+  const runs = (peer: Peer, scenario: ScenarioName): boolean => peer.scenarios.includes(scenario) && !(options.quick && peer.fullOnly.includes(scenario));
+  // A system with nothing to run in this mode (--quick leaves some out) is not in the report.
+  const peers = all.filter((peer) => (!options.only || options.only.includes(peer.name)) && scenarios.some((scenario) => runs(peer, scenario)));
 
   const cpuSplit = pinSelf();
   log(`bench ${options.quick ? '--quick' : 'full'}: ${peers.map((p) => p.name).join(', ')}; ${cpuSplit}`);
@@ -47,10 +48,16 @@ async function main(): Promise<void> {
     for (const scenario of scenarios) {
       results[scenario] = {};
       for (const peer of peers) {
-        if (!peer.scenarios.includes(scenario)) continue;
+        if (!runs(peer, scenario)) continue;
         const reason = skipped.get(peer.name);
         if (reason) {
           results[scenario]![peer.name] = { skipped: reason };
+          continue;
+        }
+        const measured = scenario === 'overload' ? measuredCapacity(results, peer.name) : undefined;
+        if (measured && 'skipped' in measured) {
+          results[scenario]![peer.name] = measured;
+          log(`${scenario} · ${peer.name}: skipped, ${measured.skipped}`);
           continue;
         }
         log(`${scenario} · ${peer.name}`);
@@ -61,7 +68,7 @@ async function main(): Promise<void> {
           continue;
         }
         try {
-          const { result, cpu, peakRssKiB } = await runInGenerator(taskFor(plan, scenario, running), running, 180_000);
+          const { result, cpu, peakRssKiB } = await runInGenerator(taskFor(plan, scenario, running, measured?.capacity), running, generatorTimeoutMs(plan, scenario));
           results[scenario]![peer.name] = { result, cpu, peakRssKiB };
           log(`  ${JSON.stringify(result).slice(0, 400)}`);
           const perMessage = 'deliveredPerSec' in result ? `, ${Math.round((cpu.serverSeconds * 1e6) / (result as SaturationResult).delivered)} µs server CPU per delivered message` : '';
@@ -80,7 +87,7 @@ async function main(): Promise<void> {
   }
 
   const report: BenchReport = {
-    version: 1,
+    version: 2,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     mode: options.quick ? 'quick' : 'full',
@@ -91,7 +98,7 @@ async function main(): Promise<void> {
     peers: peers.map((peer) => ({ name: peer.name, label: peer.label, transport: peer.transport, ...(skipped.get(peer.name) ? { skipped: skipped.get(peer.name)! } : {}) })),
     results,
     targets: checkTargets(results),
-    ratios: ratios(results),
+    ratios: ratiosOf(results),
   };
   const dir = options.outDir ?? join(REPO_ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
@@ -104,21 +111,6 @@ function pinSelf(): string {
   if (!hasTaskset()) return 'not pinned (taskset missing): load generator and servers share all cores';
   spawnSync('taskset', ['-a', '-cp', String(LOAD_CORE), String(process.pid)]);
   return `servers pinned to core ${SERVER_CORE} (taskset -c ${SERVER_CORE}); orchestrator and load generator pinned to core ${LOAD_CORE}`;
-}
-
-function ratios(results: Results): Record<string, number> {
-  const delivered = (name: string): number | undefined => {
-    const outcome = results.saturation?.[name];
-    return outcome && 'result' in outcome ? (outcome.result as SaturationResult).deliveredPerSec : undefined;
-  };
-  const ours = delivered('ours');
-  if (!ours) return {};
-  const out: Record<string, number> = {};
-  for (const name of Object.keys(results.saturation ?? {})) {
-    const peer = delivered(name);
-    if (!name.startsWith('ours') && peer) out[name] = Math.round((ours / peer) * 100) / 100;
-  }
-  return out;
 }
 
 function log(line: string): void {

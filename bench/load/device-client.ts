@@ -105,7 +105,8 @@ function connectPlainDevice(target: Target, device: BenchDevice, index: number, 
  */
 function connectMqttDevice(target: Target, device: BenchDevice, index: number, events: DeviceEvents): Promise<DeviceClient> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(target.deviceUrl, ['mqtt'], { perMessageDeflate: false });
+    const options: ClientOptions & { secureContext?: SecureContext } = { perMessageDeflate: false, secureContext: secureContextFor(target.ca) };
+    const ws = new WebSocket(target.deviceUrl, ['mqtt'], options);
     const topic = `devices/${device.id}/telemetry`;
     // Packet id -> seq; ids cycle through 1..65535, far more than a device keeps in flight.
     const seqOfPacket = new Float64Array(65536);

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { DIST_BENCH } from '../paths.js';
 import { cpuSeconds, rssKiB } from '../peers/process.js';
 import type { RunningPeer } from '../peers/peer.js';
-import type { LoadMessage, ScenarioResult, Task } from './task.js';
+import type { LoadMessage, ScenarioResult, ServerSample, Task } from './task.js';
 
 /**
  * Runs one task in a fresh load generator process. It inherits the orchestrator's
- * CPU affinity (the load core). `serverPid` is sampled when the generator asks for RSS.
+ * CPU affinity (the load core). The server is sampled (RSS, CPU) when the generator asks.
  */
 export interface GeneratorRun {
   result: ScenarioResult;
@@ -50,17 +50,27 @@ export function runInGenerator(task: Task, server: RunningPeer, timeoutMs: numbe
       else resolve(result!);
     }
     child.on('message', (message: LoadMessage) => {
-      if (message.kind === 'level') child.send({ rssKiB: rssKiB(serverPid) });
-      else if (message.kind === 'result') {
+      if (message.kind === 'sample') {
+        try {
+          child.send({ rssKiB: rssKiB(serverPid), cpuSeconds: cpuSecondsOf(processes) } satisfies ServerSample);
+        } catch (err) {
+          // The server is gone (no /proc entry): the run fails with that, not the orchestrator.
+          child.kill('SIGKILL');
+          finish(new Error(`cannot sample the server: ${(err as Error).message}`));
+        }
+      } else if (message.kind === 'result') {
         const used = processes.map(({ pid }, i) => Math.round((cpuSeconds(pid) - cpuBefore[i]!) * 100) / 100);
         const serverSeconds = Math.round(used.reduce((a, b) => a + b, 0) * 100) / 100;
         const serverPercent = Math.round((serverSeconds * 100_000) / (performance.now() - started));
         const cpu = { loadPercent: message.cpuPercent, serverPercent, serverSeconds, ...(processes.length > 1 && { processes: Object.fromEntries(processes.map(({ name }, i) => [name, used[i]!])) }) };
         finish(undefined, { result: message.result, cpu, peakRssKiB });
-      }
-      else finish(new Error(message.error));
+      } else finish(new Error(message.error));
     });
     child.once('exit', (code) => finish(new Error(`load generator exited with ${code}`)));
     child.send(task);
   });
+}
+
+function cpuSecondsOf(processes: readonly { pid: number }[]): number {
+  return processes.reduce((sum, { pid }) => sum + cpuSeconds(pid), 0);
 }

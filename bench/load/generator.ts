@@ -3,9 +3,11 @@
  * own core), sends one Task over IPC and receives one result; it never shares a process
  * with the system under test.
  */
+import { runCapacity } from './capacity.js';
 import { runCommands } from './commands.js';
 import { runFixedRate } from './fixed-rate.js';
 import { runMemory } from './idle.js';
+import { runOverload } from './overload.js';
 import { runSaturation } from './saturation.js';
 import { runStorm } from './storm.js';
 import type { LoadMessage, ScenarioResult, Task } from './task.js';
@@ -22,6 +24,10 @@ function run(task: Task): Promise<ScenarioResult> {
       return runCommands(task);
     case 'storm':
       return runStorm(task);
+    case 'capacity':
+      return runCapacity(task);
+    case 'overload':
+      return runOverload(task);
   }
 }
 

@@ -44,15 +44,16 @@ export class Ledger {
   }
 
   recordAck(device: number, seq: number): void {
-    this.acked++;
     const sentAt = this.#unacked[device]!.get(seq);
-    if (sentAt === undefined) return;
+    if (sentAt === undefined) return; // a duplicate, or a message this ledger did not send
+    this.acked++;
     this.#unacked[device]!.delete(seq);
     (sentAt >= this.measureFrom ? this.ackLatency : this.warmupAckLatency).add(performance.now() - sentAt);
     if (this.#pending[device]!.has(seq)) this.#ackedPending[device]!.add(seq);
   }
 
   recordRefused(device: number, seq: number, code: string): void {
+    if (!this.#unacked[device]!.has(seq)) return; // not this ledger's, or already answered
     this.refused[code] = (this.refused[code] ?? 0) + 1;
     this.#pending[device]!.delete(seq);
     this.#due[device]!.delete(seq);
@@ -77,6 +78,11 @@ export class Ledger {
   /** Acked but not delivered (yet; final once the run has drained). */
   get lost(): number {
     return this.#ackedPending.reduce((sum, set) => sum + set.size, 0);
+  }
+
+  /** Sent, neither acked nor refused (yet). */
+  get unacked(): number {
+    return this.#unacked.reduce((sum, map) => sum + map.size, 0);
   }
 
   get undelivered(): number {

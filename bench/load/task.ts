@@ -36,7 +36,52 @@ export type Task =
   | { scenario: 'fixed-rate'; target: Target; devices: number; rate: number; durationMs: number; drainMs: number }
   | { scenario: 'memory'; target: Target; levels: number[] }
   | { scenario: 'commands'; target: Target; devices: number; rate: number; durationMs: number; backend: MqttEndpoint }
-  | { scenario: 'storm'; target: Target; devices: number; timeoutMs: number };
+  | { scenario: 'storm'; target: Target; devices: number; timeoutMs: number }
+  | ({ scenario: 'capacity'; target: Target } & CapacityPlan)
+  | ({ scenario: 'overload'; target: Target; capacity: number } & OverloadPlan);
+
+/** Open loop at stepped rates until a step fails the bound (bench/load/capacity.ts). */
+export interface CapacityPlan {
+  devices: number;
+  startRate: number;
+  stepRate: number;
+  maxRate: number;
+  stepMs: number;
+  /** At the first rate before the first step, reported apart. */
+  warmupMs: number;
+  /** After each step: wait at most this long for everything sent to be delivered. */
+  drainMs: number;
+  /** Then idle this long before the next step. */
+  settleMs: number;
+  pass: CapacityBound;
+  /** A step whose send lag p99 passes this is marked generatorLimited. */
+  generatorLagMs: number;
+}
+
+/** What a step must hold to pass. */
+export interface CapacityBound {
+  /** Delivered msg/s over the step at least this share of the offered rate. */
+  deliveredShare: number;
+  /** p99 from the schedule (due time -> subscriber receipt) at most this. */
+  p99Ms: number;
+  /** Server RSS growing slower than this (least squares over the step's samples). */
+  rssSlopeMiBPerSec: number;
+}
+
+/** `factor` x the capacity the same run measured, after a warm-up at the capacity (bench/load/overload.ts). */
+export interface OverloadPlan {
+  devices: number;
+  factor: number;
+  durationMs: number;
+  warmupMs: number;
+  drainMs: number;
+  settleMs: number;
+  /** Acking less than this share of what was sent, while it was sent, counts as pushing back. */
+  pushbackShare: number;
+  /** Acks and deliveries this long after the last send still count in the rates (the capacity bound's p99). */
+  graceMs: number;
+  generatorLagMs: number;
+}
 
 export interface Percentiles {
   count: number;
@@ -80,7 +125,88 @@ export interface FixedRateResult {
   warmupAckLatencyMs: Percentiles;
   /** How late the load generator sent against the schedule: if this is large, the generator, not the system, is slow. */
   sendLagMs: Percentiles;
+  /** Server CPU over the window after the warm-up ÷ messages delivered in that window. */
+  serverCpuUsPerMessage: number;
 }
+
+/** One open-loop step at a fixed rate, drained before the next. */
+export interface OpenLoopStep {
+  /** Offered msg/s. */
+  rate: number;
+  sent: number;
+  /** This step's messages delivered once it drained. */
+  delivered: number;
+  /** Deliveries while the step was sending ÷ its length. */
+  deliveredPerSec: number;
+  lost: number;
+  refused: Record<string, number>;
+  /** Due time -> subscriber receipt: what the capacity bound judges. */
+  scheduledLatencyMs: Percentiles;
+  /** Device send -> subscriber receipt. */
+  latencyMs: Percentiles;
+  ackLatencyMs: Percentiles;
+  sendLagMs: Percentiles;
+  /** Least-squares slope of the server's RSS sampled every 500 ms over the step. */
+  rssSlopeMiBPerSec: number;
+  rssEndKiB: number;
+  /** Server CPU while the step sent ÷ messages delivered meanwhile. */
+  serverCpuUsPerMessage: number;
+  /** The load generator's send lag p99 passed the plan's bound: it, not the system, may have been the limit. */
+  generatorLimited: boolean;
+}
+
+export interface CapacityStep extends OpenLoopStep {
+  passed: boolean;
+  /** Why it failed, e.g. "p99 239 ms"; empty when it passed. */
+  failed: string[];
+}
+
+export interface CapacityResult {
+  /** Highest step passed with every lower step passed; 0 when the first failed. */
+  capacity: number;
+  /** The last rate the plan would offer: a capacity equal to it is a lower bound. */
+  topRate: number;
+  warmup: OpenLoopStep;
+  steps: CapacityStep[];
+}
+
+export interface OverloadResult {
+  /** The capacity this run measured, and the rate offered (factor x capacity). */
+  capacity: number;
+  rate: number;
+  sent: number;
+  acked: number;
+  delivered: number;
+  /** While sending. */
+  ackedPerSec: number;
+  deliveredPerSec: number;
+  /** Acked, never delivered once drained (or the drain ran out, see `drain`). */
+  lost: number;
+  /** Sent, neither acked nor refused when the run ended: still on its way (a system that pushed back), not lost. */
+  unacked: number;
+  refused: Record<string, number>;
+  /** Server RSS, sampled every 500 ms from the start of the overload to the end of its drain. */
+  peakRssKiB: number;
+  rssSlopeMiBPerSec: number;
+  ackLatencyMs: Percentiles;
+  sendLagMs: Percentiles;
+  generatorLimited: boolean;
+  /** Share of what was sent that was acked while sending (and graceMs after): under the plan's pushbackShare the system slowed its acks. */
+  ackedShare: number;
+  /**
+   * KiB the devices had sent that the server had not read when the sending ended: in the
+   * devices' buffers and both sides' TCP queues (TCP backpressure: the server stopped
+   * reading). Unlike ackedShare it does not move when the load generator, busy sending,
+   * reads acks late.
+   */
+  deviceBacklogKiB: number;
+  pushedBack: boolean;
+  drain: DrainOutcome;
+  warmup: OpenLoopStep;
+}
+
+/** How a drain ended: all delivered, nothing moved for a second, or its deadline while still delivering. */
+export type DrainOutcome = 'done' | 'stalled' | 'deadline';
 
 export interface MemoryLevel {
   devices: number;
@@ -112,10 +238,18 @@ export interface StormResult {
   failures: Record<string, number>;
 }
 
-export type ScenarioResult = SaturationResult | FixedRateResult | MemoryResult | CommandsResult | StormResult;
+export type ScenarioResult = SaturationResult | FixedRateResult | MemoryResult | CommandsResult | StormResult | CapacityResult | OverloadResult;
 
-/** Load generator -> orchestrator. `level` asks the orchestrator to sample the server's RSS. */
+/** Load generator -> orchestrator. `sample` asks the orchestrator (it owns the server's pids) for a ServerSample. */
 export type LoadMessage =
   | { kind: 'result'; result: ScenarioResult; cpuPercent: number }
-  | { kind: 'level'; devices: number; connected: number }
+  | { kind: 'sample' }
   | { kind: 'failed'; error: string };
+
+/** Orchestrator -> load generator, answering `sample`. */
+export interface ServerSample {
+  /** RSS of the server's main process. */
+  rssKiB: number;
+  /** CPU seconds used so far, summed over every process of the system (RunningPeer.processes). */
+  cpuSeconds: number;
+}

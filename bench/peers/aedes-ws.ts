@@ -7,7 +7,8 @@ export const aedesWs: Peer = {
   name: 'aedes',
   label: 'Aedes 1.2 over WebSocket, QoS 1',
   transport: 'MQTT/ws',
-  scenarios: ['saturation', 'fixed-rate', 'memory'],
+  scenarios: ['saturation', 'fixed-rate', 'capacity', 'overload', 'memory'],
+  fullOnly: ['saturation', 'fixed-rate', 'capacity', 'overload', 'memory'],
   unavailable: () => undefined,
   async start({ devices }) {
     const child = spawnServer(process.execPath, [join(DIST_BENCH, 'peers', 'aedes-ws-server.js')]);

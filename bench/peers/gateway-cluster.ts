@@ -42,6 +42,7 @@ export function clusterGatewayPeer(workers: number): Peer {
     label: workers > 1 ? `ws-mqtt-gateway, --workers ${workers} over Redis` : 'ws-mqtt-gateway, one node over Redis',
     transport: 'WSS (TLS)',
     scenarios: ['cluster'],
+    fullOnly: ['cluster'],
     unavailable: () => (redisServer ? undefined : 'redis-server not installed (apt-get install redis-server)'),
     async start({ devices, scenario }) {
       const dir = mkdtempSync(join(tmpdir(), 'bench-cluster-'));

@@ -32,6 +32,7 @@ export const nodeRed: Peer = {
   label: 'Node-RED 4 flow websocket-in → json → mqtt-out',
   transport: 'ws',
   scenarios: ['saturation', 'fixed-rate'],
+  fullOnly: ['saturation', 'fixed-rate'],
   unavailable: () => (!existsSync(RED_JS) ? 'node-red not installed' : mosquittoUnqueued.unavailable()),
   async start({ devices, scenario }): Promise<RunningPeer> {
     const broker = await mosquittoUnqueued.start({ devices: 0, scenario });
@@ -48,6 +49,11 @@ export const nodeRed: Peer = {
     return {
       target: { driver: 'ws-fire', deviceUrl: `ws://127.0.0.1:${port}/ws/telemetry`, devices: deviceIds(devices), subscriber: { url: mqttUrl } },
       pid: child.pid!,
+      // Its broker does part of the work: the CPU figure is the pair's.
+      processes: () => [
+        { name: 'node-red', pid: child.pid! },
+        { name: 'mosquitto', pid: broker.pid },
+      ],
       async stop() {
         await stopProcess(child);
         await broker.stop();

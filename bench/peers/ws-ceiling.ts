@@ -1,10 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../gateway/config.js';
-import { createLogger } from '../../gateway/log.js';
-import { DEV_CERT_FILE, DEV_KEY_FILE, loadCertificate } from '../../gateway/tls/load-certificate.js';
 import { DIST_BENCH } from '../paths.js';
+import { devCertificate } from './dev-certificate.js';
 import { deviceIds, type Peer } from './peer.js';
 import { firstJsonLine, spawnServer, stopProcess } from './process.js';
 
@@ -15,6 +13,7 @@ export const wsCeiling: Peer = {
   label: 'bare ws server, JSON.parse only (ceiling)',
   transport: 'ws',
   scenarios: ['saturation', 'fixed-rate', 'memory'],
+  fullOnly: ['saturation', 'fixed-rate', 'memory'],
   unavailable: () => undefined,
   async start({ devices }) {
     const child = spawnServer(process.execPath, [SERVER]);
@@ -29,14 +28,15 @@ export const wssCeiling: Peer = {
   label: 'bare ws server over TLS, JSON.parse only (TLS ceiling)',
   transport: 'WSS (TLS)',
   scenarios: ['saturation', 'fixed-rate', 'memory'],
+  fullOnly: ['memory'],
   unavailable: () => undefined,
   async start({ devices }) {
     const dir = mkdtempSync(join(tmpdir(), 'bench-wss-'));
-    await loadCertificate(loadConfig({ dataDir: dir, dev: true, log: { level: 'error' } }, 'bench'), createLogger('error'));
-    const child = spawnServer(process.execPath, [SERVER, '--tls', join(dir, DEV_CERT_FILE), join(dir, DEV_KEY_FILE)]);
+    const { certFile, keyFile, ca } = await devCertificate(dir);
+    const child = spawnServer(process.execPath, [SERVER, '--tls', certFile, keyFile]);
     const { ws } = await firstJsonLine<{ ws: string }>(child);
     return {
-      target: { driver: 'ws-ack', deviceUrl: ws, ca: readFileSync(join(dir, DEV_CERT_FILE), 'utf8'), devices: deviceIds(devices) },
+      target: { driver: 'ws-ack', deviceUrl: ws, ca, devices: deviceIds(devices) },
       pid: child.pid!,
       async stop() {
         await stopProcess(child);

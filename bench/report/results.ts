@@ -2,6 +2,7 @@ import type { ScenarioResult } from '../load/task.js';
 import type { ScenarioName } from '../peers/peer.js';
 import type { Plan } from '../plan.js';
 import type { Machine } from './machine.js';
+import type { Ratios } from './ratios.js';
 import type { TargetCheck } from './targets.js';
 
 export type Outcome = { result: ScenarioResult; cpu: { loadPercent: number; serverPercent: number; serverSeconds: number; processes?: Record<string, number> }; peakRssKiB: number } | { error: string } | { skipped: string };
@@ -9,9 +10,9 @@ export type Outcome = { result: ScenarioResult; cpu: { loadPercent: number; serv
 /** scenario -> peer name -> outcome */
 export type Results = Partial<Record<ScenarioName, Record<string, Outcome>>>;
 
-/** The shape of bench/results/<timestamp>.json (checked by test/bench-smoke.test.ts). */
+/** The shape of bench/results/<timestamp>.json (checked by test/smoke/bench-smoke.test.ts). */
 export interface BenchReport {
-  version: 1;
+  version: 2;
   startedAt: string;
   finishedAt: string;
   mode: 'quick' | 'full';
@@ -23,6 +24,5 @@ export interface BenchReport {
   peers: { name: string; label: string; transport: string; skipped?: string }[];
   results: Results;
   targets: TargetCheck[];
-  /** ours / peer for saturation delivered msg/s, by peer name. */
-  ratios: Record<string, number>;
+  ratios: Ratios;
 }

@@ -1,15 +1,12 @@
 import type { CommandsResult, FixedRateResult, MemoryResult, SaturationResult, StormResult } from '../load/task.js';
-import type { BenchReport, Outcome } from './results.js';
+import { RAISED_LIMITS_IN } from '../peers/gateway.js';
+import { cell, fmt, labelOf, pct } from './cells.js';
+import { formatOpenLoopTables } from './open-loop-tables.js';
+import type { BenchReport } from './results.js';
 
 /** The report as Markdown tables: what `npm run bench` prints and docs/performance.md holds. */
 export function formatReport(report: BenchReport): string {
   const out: string[] = [];
-  const cell = (outcome: Outcome | undefined, show: (result: never) => string): string => {
-    if (!outcome) return '—';
-    if ('skipped' in outcome) return 'skipped';
-    if ('error' in outcome) return `error: ${outcome.error.split('\n')[0]!.slice(0, 60)}`;
-    return show(outcome.result as never);
-  };
   const r = report.results;
 
   out.push('| system | transport | delivered msg/s at saturation | sent / acked / delivered | lost (acked, never delivered) | refused | server peak RSS MiB | saturation p50 / p99 ms | p50 / p90 / p99 / max ms at 10k msg/s (p99 from the schedule) | server KiB per idle connection | command p50 / p99 ms | storm |');
@@ -46,7 +43,7 @@ export function formatReport(report: BenchReport): string {
     out.push('| system | delivered msg/s | sent / acked / delivered | lost (acked, never delivered) | server CPU µs per delivered message (the whole scenario, start-up included) | p50 / p99 ms |', '|---|---|---|---|---|---|');
     for (const [name, outcome] of durable) {
       const { result, cpu } = outcome as { result: SaturationResult; cpu: { serverSeconds: number } };
-      const label = report.peers.find((p) => p.name === name)?.label ?? name;
+      const label = labelOf(report, name);
       const perMessage = result.delivered > 0 ? Math.round((cpu.serverSeconds * 1e6) / result.delivered) : '—';
       out.push(`| ${label} | ${fmt(result.deliveredPerSec)} | ${fmt(result.sent)} / ${fmt(result.acked)} / ${fmt(result.delivered)} | ${fmt(result.lost)} | ${perMessage} | ${result.latencyMs.p50} / ${result.latencyMs.p99} |`);
     }
@@ -58,7 +55,7 @@ export function formatReport(report: BenchReport): string {
     out.push('| system | delivered msg/s | sent / acked / delivered | lost | CPU µs per delivered message | CPU seconds by process | p50 / p99 ms |', '|---|---|---|---|---|---|---|');
     for (const [name, outcome] of cluster) {
       const { result, cpu } = outcome as { result: SaturationResult; cpu: { serverSeconds: number; processes?: Record<string, number> } };
-      const label = report.peers.find((p) => p.name === name)?.label ?? name;
+      const label = labelOf(report, name);
       const perMessage = result.delivered > 0 ? Math.round((cpu.serverSeconds * 1e6) / result.delivered) : '—';
       const split = cpu.processes ? Object.entries(cpu.processes).map(([process, seconds]) => `${process} ${seconds}`).join(', ') : `${cpu.serverSeconds}`;
       out.push(`| ${label} | ${fmt(result.deliveredPerSec)} | ${fmt(result.sent)} / ${fmt(result.acked)} / ${fmt(result.delivered)} | ${fmt(result.lost)} | ${perMessage} | ${split} | ${result.latencyMs.p50} / ${result.latencyMs.p99} |`);
@@ -72,24 +69,24 @@ export function formatReport(report: BenchReport): string {
     out.push('|---|---|' + (memory[0]![1] as { result: MemoryResult }).result.levels.map(() => '---|').join(''));
     for (const [name, outcome] of memory) {
       const m = (outcome as { result: MemoryResult }).result;
-      const label = report.peers.find((p) => p.name === name)?.label ?? name;
+      const label = labelOf(report, name);
       out.push(`| ${label} | ${(m.baselineRssKiB / 1024).toFixed(1)} | ${m.levels.map((l) => `${(l.rssKiB / 1024).toFixed(1)} MiB, ${l.kibPerDevice} KiB/conn${l.connected < l.devices ? ` (${l.connected} connected)` : ''}`).join(' | ')} |`);
     }
   }
+
+  out.push(...formatOpenLoopTables(report));
 
   out.push('', 'Targets for ws-mqtt-gateway:', '');
   out.push('| target | goal | measured | met |', '|---|---|---|---|');
   for (const t of report.targets) out.push(`| ${t.name} | ${t.target} | ${t.measured} | ${t.met === null ? 'not measured' : t.met ? 'yes' : 'NO'} |`);
 
-  if (Object.keys(report.ratios).length > 0) {
-    out.push('', 'Ours ÷ peer, delivered msg/s at saturation: ' + Object.entries(report.ratios).map(([peer, ratio]) => `${peer} ${ratio}×`).join(', '));
+  if (Object.keys(report.ratios.saturation).length > 0) {
+    out.push('', 'Ours ÷ peer, delivered msg/s at saturation: ' + Object.entries(report.ratios.saturation).map(([peer, ratio]) => `${peer} ${ratio}×`).join(', '));
   }
   out.push('', `CPU split: ${report.cpuSplit}`);
   out.push(`Machine: ${report.machine.nproc} × ${report.machine.cpu}, ${fmt(report.machine.memMiB)} MiB RAM, Node ${report.machine.node}`);
-  out.push(`Gateway config changed for the run: ${Object.entries(report.gatewayConfig).map(([k, v]) => `${k}=${v}`).join(', ')} (saturation only)`);
+  out.push(`Gateway config changed for the run: ${Object.entries(report.gatewayConfig).map(([k, v]) => `${k}=${v}`).join(', ')} (${RAISED_LIMITS_IN.join(', ')} only)`);
   return out.join('\n');
 }
 
-const fmt = (n: number): string => n.toLocaleString('en-US');
-const pct = (part: number, whole: number): string => (whole === 0 ? '0 %' : `${((part * 100) / whole).toFixed(1)} %`);
 const refused = (codes: Record<string, number>): string => Object.entries(codes).map(([code, n]) => `${code} ${fmt(n)}`).join(', ') || '0';

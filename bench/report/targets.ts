@@ -1,4 +1,5 @@
-import type { CommandsResult, FixedRateResult, MemoryResult, SaturationResult, StormResult } from '../load/task.js';
+import type { CapacityResult, CommandsResult, FixedRateResult, MemoryResult, OverloadResult, SaturationResult, StormResult } from '../load/task.js';
+import { figureOf } from './ratios.js';
 import type { Outcome, Results } from './results.js';
 
 export interface TargetCheck {
@@ -32,6 +33,12 @@ export function checkTargets(results: Results): TargetCheck[] {
   const embeddedCpu = perMessage('ours');
   const redisCpu = perMessage('ours-redis');
   const clusterLost = Object.values(results.cluster ?? {}).map((o) => ('result' in o ? (o.result as SaturationResult).lost : undefined));
+  const capacity = (name: string): number | undefined => ok<CapacityResult>(results.capacity?.[name])?.capacity;
+  const [oursCapacity, tlsCapacity] = [capacity('ours'), capacity('mosquitto-tls')];
+  const overload = results.overload?.ours;
+  const overloaded = ok<OverloadResult>(overload);
+  const cpu = (name: string): number | undefined => figureOf(results['fixed-rate']?.[name], (f: FixedRateResult) => f.serverCpuUsPerMessage);
+  const [oursCpu, ceilingCpu, tlsCpu] = [cpu('ours'), cpu('wss-ceiling'), cpu('mosquitto-tls')];
   return [
     {
       name: 'saturation',
@@ -77,6 +84,26 @@ export function checkTargets(results: Results): TargetCheck[] {
           ? `${Math.round(redisCpu)} vs ${Math.round(embeddedCpu)} µs (${(redisCpu / embeddedCpu).toFixed(2)}x); lost ${clusterLost.map((n) => n ?? '—').join(' / ')}`
           : 'not run',
       met: embeddedCpu && redisCpu ? redisCpu <= 1.5 * embeddedCpu && clusterLost.every((n) => n === 0) : null,
+    },
+    {
+      name: 'capacity',
+      target: '>= 1.25x the capacity of Mosquitto over TLS (open loop, p99 <= 50 ms from the schedule)',
+      measured: oursCapacity !== undefined && tlsCapacity !== undefined ? `${oursCapacity} vs ${tlsCapacity} msg/s${tlsCapacity > 0 ? ` (${(oursCapacity / tlsCapacity).toFixed(2)}x)` : ''}` : 'not run',
+      met: oursCapacity !== undefined && tlsCapacity !== undefined ? oursCapacity > 0 && oursCapacity >= 1.25 * tlsCapacity : null,
+    },
+    {
+      name: 'overload',
+      target: 'at 2x its capacity: 0 lost, RSS slope <= 2 MiB/s',
+      measured: overloaded
+        ? `${overloaded.rate} msg/s offered: ${overloaded.lost} lost, RSS ${overloaded.rssSlopeMiBPerSec} MiB/s, acked ${overloaded.ackedPerSec}/s (${overloaded.pushedBack ? 'pushed back' : 'no pushback'})`
+        : overload && 'skipped' in overload ? `skipped: ${overload.skipped}` : 'not run',
+      met: overloaded ? overloaded.lost === 0 && overloaded.rssSlopeMiBPerSec <= 2 : null,
+    },
+    {
+      name: 'cpu-per-message',
+      target: 'server CPU µs per delivered message at 10k msg/s <= 1.25x the TLS ceiling and <= Mosquitto over TLS',
+      measured: oursCpu && ceilingCpu && tlsCpu ? `${oursCpu} vs ${ceilingCpu} µs (${(oursCpu / ceilingCpu).toFixed(2)}x) and ${tlsCpu} µs (${(oursCpu / tlsCpu).toFixed(2)}x)` : 'not run',
+      met: oursCpu && ceilingCpu && tlsCpu ? oursCpu <= 1.25 * ceilingCpu && oursCpu <= tlsCpu : null,
     },
   ];
 }

@@ -1,5 +1,5 @@
 // The bench's smoke run (`npm run bench:smoke`, after `npm test` in .ci/run, so its load never runs beside the timing-sensitive tests): `npm run bench -- --quick --duration 2s` against our gateway only
-// writes a results file a reader (or CI) can rely on, and ours loses nothing it acked.
+// writes a results file a reader (or CI) can rely on, and ours loses nothing it acked, overloaded included.
 // It runs dist/bench/run.js directly: `npm run bench` rebuilds dist, which would pull
 // the compiled tests from under the other test files running next to this one.
 import assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { CommandsResult, FixedRateResult, Percentiles, SaturationResult, StormResult } from '../../bench/load/task.js';
+import type { CapacityResult, CommandsResult, FixedRateResult, OverloadResult, Percentiles, SaturationResult, StormResult } from '../../bench/load/task.js';
 import type { BenchReport } from '../../bench/report/results.js';
 
 const RUN = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
@@ -41,13 +41,13 @@ function resultOf<T>(report: BenchReport, scenario: keyof BenchReport['results']
 test('bench --quick against ours writes results JSON with every scenario and loses nothing it acked', { timeout: 120_000 }, async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
   t.after(() => rmSync(out, { recursive: true, force: true }));
-  const run = await runBench(['--quick', '--duration', '2s', '--only', 'ours', '--scenarios', 'saturation,saturation-durable,fixed-rate,commands,storm', '--out', out]);
+  const run = await runBench(['--quick', '--duration', '2s', '--only', 'ours', '--scenarios', 'saturation,saturation-durable,fixed-rate,capacity,overload,commands,storm', '--out', out]);
   assert.equal(run.code, 0, run.stderr);
 
   const files = readdirSync(out).filter((name) => name.endsWith('.json'));
   assert.equal(files.length, 1);
   const report = JSON.parse(readFileSync(join(out, files[0]!), 'utf8')) as BenchReport;
-  assert.equal(report.version, 1);
+  assert.equal(report.version, 2);
   assert.equal(report.mode, 'quick');
   assert.ok(report.machine.nproc >= 1 && report.machine.node.startsWith('v'));
   assert.equal(typeof report.cpuSplit, 'string');
@@ -64,6 +64,35 @@ test('bench --quick against ours writes results JSON with every scenario and los
   assert.equal(fixed.lost, 0);
   assertPercentiles(fixed.latencyMs, 'fixed-rate latency');
   assertPercentiles(fixed.scheduledLatencyMs, 'fixed-rate latency from the schedule');
+  assert.ok(fixed.serverCpuUsPerMessage > 0, `server CPU per message after the warm-up: ${fixed.serverCpuUsPerMessage}`);
+
+  const capacity = resultOf<CapacityResult>(report, 'capacity');
+  assert.ok(capacity.steps.length >= 1, 'at least one step');
+  assert.equal(capacity.steps[0]!.rate, report.plan.capacity.startRate);
+  assert.equal(typeof capacity.capacity, 'number');
+  assert.equal(capacity.warmup.rate, report.plan.capacity.startRate, 'the warm-up runs at the first rate');
+  for (const [i, step] of capacity.steps.entries()) {
+    assert.equal(step.passed, step.failed.length === 0, `step ${step.rate}: passed iff no failure reasons`);
+    assert.ok(step.passed || i === capacity.steps.length - 1, 'the climb stops at the first failed step');
+    assert.ok(step.sent > 0 && Number.isFinite(step.rssSlopeMiBPerSec) && step.rssEndKiB > 0, `step ${step.rate}: sent and RSS sampled`);
+    assert.equal(step.lost, 0, `step ${step.rate}: acked but never delivered`);
+  }
+  assert.equal(capacity.capacity, capacity.steps.filter((step) => step.passed).at(-1)?.rate ?? 0);
+
+  // Overload offers 2x the capacity just measured; a machine too slow for the first step has none to double.
+  const overload = report.results.overload?.ours;
+  if (capacity.capacity > 0) {
+    const o = resultOf<OverloadResult>(report, 'overload');
+    assert.equal(o.rate, 2 * capacity.capacity);
+    assert.equal(o.lost, 0, 'acked under overload but never delivered');
+    assert.equal(typeof o.pushedBack, 'boolean');
+    assert.ok(o.ackedShare >= 0 && o.ackedShare <= 1 && o.deviceBacklogKiB >= 0, 'the pushback signals');
+    assert.ok(o.peakRssKiB > 0 && Number.isFinite(o.rssSlopeMiBPerSec));
+    assert.ok(o.acked + o.unacked + Object.values(o.refused).reduce((a, b) => a + b, 0) === o.sent, 'every message acked, refused or still unacked');
+  } else {
+    assert.ok(overload && 'skipped' in overload && /capacity/.test(overload.skipped), `overload without a capacity: ${JSON.stringify(overload)}`);
+    t.diagnostic('ours passed no capacity step on this machine, so overload was skipped');
+  }
 
   const commands = resultOf<CommandsResult>(report, 'commands');
   assert.ok(commands.succeeded > 0);
@@ -76,7 +105,8 @@ test('bench --quick against ours writes results JSON with every scenario and los
   assert.ok(durable.delivered > 0);
   assert.equal(durable.lost, 0, 'acked but never delivered to the persistent session');
 
-  assert.deepEqual(report.targets.map((target) => target.name), ['saturation', 'saturation-durable', 'fixed-rate', 'memory', 'commands', 'storm', 'cluster']);
+  assert.deepEqual(report.targets.map((target) => target.name), ['saturation', 'saturation-durable', 'fixed-rate', 'memory', 'commands', 'storm', 'cluster', 'capacity', 'overload', 'cpu-per-message']);
   assert.equal(report.targets.find((target) => target.name === 'memory')?.met, null, 'memory was not run');
   assert.match(run.stdout, /\| system \| transport \|/, 'the table is printed');
+  assert.match(run.stdout, /\| system \| capacity msg\/s \|/, 'the capacity table is printed');
 });
