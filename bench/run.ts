@@ -13,7 +13,7 @@ import type { SaturationResult } from './load/task.js';
 import { parseOptions, SCENARIOS } from './options.js';
 import { REPO_ROOT } from './paths.js';
 import { aedesWs } from './peers/aedes-ws.js';
-import { gatewayPeer, SATURATION_LIMITS } from './peers/gateway.js';
+import { gatewayPeer, SATURATION_LIMITS, STORM_LIMITS } from './peers/gateway.js';
 import { clusterGatewayPeer } from './peers/gateway-cluster.js';
 import { mosquitto, mosquittoTls, mosquittoUnqueued } from './peers/mosquitto.js';
 import { nodeRed } from './peers/node-red.js';
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     machine: describeMachine(),
     cpuSplit,
     plan,
-    gatewayConfig: { ...SATURATION_LIMITS },
+    gatewayConfig: { ...SATURATION_LIMITS, ...STORM_LIMITS },
     peers: peers.map((peer) => ({ name: peer.name, label: peer.label, transport: peer.transport, ...(skipped.get(peer.name) ? { skipped: skipped.get(peer.name)! } : {}) })),
     results,
     targets: checkTargets(results),

@@ -1,5 +1,5 @@
 import type { CommandsResult, FixedRateResult, MemoryResult, SaturationResult, StormResult } from '../load/task.js';
-import { RAISED_LIMITS_IN } from '../peers/gateway.js';
+import { RAISED_LIMITS_IN, STORM_LIMITS } from '../peers/gateway.js';
 import { cell, fmt, labelOf, pct } from './cells.js';
 import { formatOpenLoopTables } from './open-loop-tables.js';
 import type { BenchReport } from './results.js';
@@ -85,7 +85,8 @@ export function formatReport(report: BenchReport): string {
   }
   out.push('', `CPU split: ${report.cpuSplit}`);
   out.push(`Machine: ${report.machine.nproc} × ${report.machine.cpu}, ${fmt(report.machine.memMiB)} MiB RAM, Node ${report.machine.node}`);
-  out.push(`Gateway config changed for the run: ${Object.entries(report.gatewayConfig).map(([k, v]) => `${k}=${v}`).join(', ')} (${RAISED_LIMITS_IN.join(', ')} only)`);
+  const raised = Object.entries(report.gatewayConfig).filter(([k]) => !(k in STORM_LIMITS));
+  out.push(`Gateway config changed for the run: ${raised.map(([k, v]) => `${k}=${v}`).join(', ')} (${RAISED_LIMITS_IN.join(', ')} only); ${Object.entries(STORM_LIMITS).map(([k, v]) => `${k}=${v}`).join(', ')} (storm only)`);
   return out.join('\n');
 }
 
