@@ -65,6 +65,9 @@ export interface PersistenceStats {
   dropped: number;
 }
 
+/** A reading queued for a session this turn, waiting for the turn's transaction. */
+type QueuedRow = { seq: number; clientId: string } & ReturnType<typeof packetRow>;
+
 /**
  * aedes' persistence on the gateway's SQLite store. Reads are served from memory;
  * every change is written through to SQLite in the transaction of its event-loop turn
@@ -89,6 +92,7 @@ export class SqlitePersistence {
   readonly #lastSeen = new Map<string, number>();
   #seq = 0;
   #deletes: number[] | undefined;
+  #inserts: QueuedRow[] | undefined;
   #dropped = 0;
   #sweep: NodeJS.Timeout | undefined;
 
@@ -275,25 +279,37 @@ export class SqlitePersistence {
 
   #enqueue(subs: Array<{ clientId: string }>, packet: BrokerPacket): void {
     const row = packetRow(packet);
-    const rows: Array<[number, string]> = [];
+    const inserts = this.#insertsOfTurn();
     for (const sub of subs) {
       const queue = this.#queueOf(sub.clientId);
       if (queue.size >= this.#options.maxSessionQueue) this.#dropOldest(sub.clientId, queue);
       const seq = ++this.#seq;
       queue.push(seq, new Packet(packet));
-      rows.push([seq, sub.clientId]);
+      inserts.push({ seq, clientId: sub.clientId, meta: row.meta, payload: row.payload });
     }
+  }
+
+  /**
+   * This turn's queued rows, inserted by one write in the turn's transaction (the first
+   * publish of the turn adds it): one closure and one undo per turn instead of per publish.
+   */
+  #insertsOfTurn(): QueuedRow[] {
+    if (this.#inserts) return this.#inserts;
+    const inserts: QueuedRow[] = (this.#inserts = []);
     void this.#group.add(
       () => {
-        for (const [seq, clientId] of rows) this.#sql.insertOutgoing.run(seq, clientId, row.meta, row.payload);
+        this.#inserts = undefined;
+        for (const row of inserts) this.#sql.insertOutgoing.run(row.seq, row.clientId, row.meta, row.payload);
       },
       {
-        // Not queued after all: the device gets no ack and resends, which would queue it twice.
+        // Not queued after all: the devices get no ack and resend, which would queue them twice.
         undo: () => {
-          for (const [seq, clientId] of rows) this.#queues.get(clientId)?.remove(seq);
+          this.#inserts = undefined;
+          for (const row of inserts) this.#queues.get(row.clientId)?.remove(row.seq);
         },
       },
     );
+    return inserts;
   }
 
   async outgoingUpdate(client: ClientRef, packet: BrokerPacket): Promise<void> {
