@@ -7,6 +7,7 @@ import { GroupCommit } from './group-commit.js';
 import { SessionQueue } from './session-queue.js';
 import { packetOf, packetRow, type BrokerPacket } from './stored-packet.js';
 import { loadBrokerState } from './load-state.js';
+import { OutgoingRows } from './outgoing-rows.js';
 import { QueueFullLog } from './queue-full-log.js';
 
 // CommonJS, no type declarations: the same packet class and subscription trie as
@@ -65,9 +66,6 @@ export interface PersistenceStats {
   dropped: number;
 }
 
-/** A reading queued for a session this turn, waiting for the turn's transaction. */
-type QueuedRow = { seq: number; clientId: string } & ReturnType<typeof packetRow>;
-
 /**
  * aedes' persistence on the gateway's SQLite store. Reads are served from memory;
  * every change is written through to SQLite in the transaction of its event-loop turn
@@ -82,6 +80,7 @@ export class SqlitePersistence {
   readonly #group: GroupCommit;
   readonly #queueFull: QueueFullLog;
   readonly #sql: BrokerStatements;
+  readonly #rows: OutgoingRows;
   #broker: BrokerRef | undefined;
   readonly #subscriptions = new Map<string, Map<string, SubscriptionOptions>>();
   readonly #trie = new QlobberSub(TOPIC_RULES);
@@ -91,8 +90,6 @@ export class SqlitePersistence {
   readonly #incoming = new Map<string, Map<number, BrokerPacket>>();
   readonly #lastSeen = new Map<string, number>();
   #seq = 0;
-  #deletes: number[] | undefined;
-  #inserts: QueuedRow[] | undefined;
   #dropped = 0;
   #sweep: NodeJS.Timeout | undefined;
 
@@ -102,6 +99,7 @@ export class SqlitePersistence {
     this.#group = new GroupCommit(store, options.log);
     this.#queueFull = new QueueFullLog(options.log, options.maxSessionQueue);
     this.#sql = prepareBrokerStatements(store);
+    this.#rows = new OutgoingRows(this.#group, this.#sql, (row) => this.#queues.get(row.clientId)?.remove(row.seq));
   }
 
   get broker(): BrokerRef | undefined {
@@ -278,38 +276,14 @@ export class SqlitePersistence {
   }
 
   #enqueue(subs: Array<{ clientId: string }>, packet: BrokerPacket): void {
-    const row = packetRow(packet);
-    const inserts = this.#insertsOfTurn();
+    const { meta, payload } = packetRow(packet);
     for (const sub of subs) {
       const queue = this.#queueOf(sub.clientId);
       if (queue.size >= this.#options.maxSessionQueue) this.#dropOldest(sub.clientId, queue);
       const seq = ++this.#seq;
       queue.push(seq, new Packet(packet));
-      inserts.push({ seq, clientId: sub.clientId, meta: row.meta, payload: row.payload });
+      this.#rows.insert({ seq, clientId: sub.clientId, meta, payload });
     }
-  }
-
-  /**
-   * This turn's queued rows, inserted by one write in the turn's transaction (the first
-   * publish of the turn adds it): one closure and one undo per turn instead of per publish.
-   */
-  #insertsOfTurn(): QueuedRow[] {
-    if (this.#inserts) return this.#inserts;
-    const inserts: QueuedRow[] = (this.#inserts = []);
-    void this.#group.add(
-      () => {
-        this.#inserts = undefined;
-        for (const row of inserts) this.#sql.insertOutgoing.run(row.seq, row.clientId, row.meta, row.payload);
-      },
-      {
-        // Not queued after all: the devices get no ack and resend, which would queue them twice.
-        undo: () => {
-          this.#inserts = undefined;
-          for (const row of inserts) this.#queues.get(row.clientId)?.remove(row.seq);
-        },
-      },
-    );
-    return inserts;
   }
 
   async outgoingUpdate(client: ClientRef, packet: BrokerPacket): Promise<void> {
@@ -327,36 +301,12 @@ export class SqlitePersistence {
     if (packet.messageId === undefined) return undefined;
     const cleared = this.#queues.get(client.id)?.clear(packet.messageId);
     if (!cleared) return undefined;
-    this.#deleteRows(cleared.seq);
+    this.#rows.delete(cleared.seq);
     return cleared.packet;
   }
 
   outgoingStream(client: ClientRef): Readable {
     return Readable.from(this.#queues.get(client.id)?.packets() ?? []);
-  }
-
-  /**
-   * Deletes queued rows at the end of this turn. PUBACKs (and drops) come mostly in seq
-   * order, so the turn's seqs collapse into a few runs: one DELETE per run instead of one
-   * per packet. Not awaited: a delete that is lost sends the packet once more (QoS 1 allows it).
-   * Last in the transaction: the bound can drop a packet queued earlier in the same turn.
-   */
-  #deleteRows(seq: number): void {
-    if (!this.#deletes) {
-      const forget = (): void => {
-        this.#deletes = undefined;
-      };
-      void this.#group.add(
-        () => {
-          const seqs = this.#deletes!.sort((a, b) => a - b);
-          forget();
-          for (const [first, last] of runsOf(seqs)) this.#sql.deleteOutgoing.run(first, last);
-        },
-        { last: true, undo: forget },
-      );
-      this.#deletes = [];
-    }
-    this.#deletes.push(seq);
   }
 
   #queueOf(clientId: string): SessionQueue {
@@ -368,7 +318,7 @@ export class SqlitePersistence {
   #dropOldest(clientId: string, queue: SessionQueue): void {
     const seq = queue.oldest()!;
     queue.remove(seq);
-    this.#deleteRows(seq);
+    this.#rows.delete(seq);
     this.#dropped++;
     this.#queueFull.dropped(clientId, this.#dropped);
   }
@@ -482,7 +432,7 @@ export class SqlitePersistence {
   // which would cost every enqueue an index write.
   #deleteSessionRows(clientId: string, seqs: number[]): void {
     this.#sql.deleteSubscriptionsOf.run(clientId);
-    for (const [first, last] of runsOf(seqs)) this.#sql.deleteOutgoing.run(first, last);
+    this.#rows.deleteNow(seqs);
     this.#sql.deleteIncomingOf.run(clientId);
     this.#sql.deleteSession.run(clientId);
   }
@@ -492,16 +442,4 @@ export class SqlitePersistence {
     clearInterval(this.#sweep);
     if (this.#store.open) this.#group.flush();
   }
-}
-
-
-/** Sorted seqs as [first, last] runs of consecutive numbers. */
-function runsOf(seqs: readonly number[]): Array<[number, number]> {
-  const runs: Array<[number, number]> = [];
-  for (const seq of seqs) {
-    const run = runs[runs.length - 1];
-    if (run && seq === run[1] + 1) run[1] = seq;
-    else runs.push([seq, seq]);
-  }
-  return runs;
 }
