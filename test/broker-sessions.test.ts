@@ -3,10 +3,9 @@
 // store that refuses a write means no ack, never a false one.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import mqtt, { type MqttClient } from 'mqtt';
-import { Arrivals } from './helpers/arrivals.js';
+import mqtt from 'mqtt';
 import { connectDevice, telemetry, type TestDevice } from './helpers/device.js';
-import { subscribedBackend } from './helpers/backend.js';
+import { connectTestBackend, subscribedBackend, type TestBackend } from './helpers/backend.js';
 import { provision, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { waitFor } from './helpers/wait-for.js';
 
@@ -23,15 +22,19 @@ async function gatewayWithLog(overrides: Record<string, unknown>): Promise<{ gw:
   return { gw, lines };
 }
 
-function connectArchiver(gw: TestGateway): Promise<MqttClient> {
-  return mqtt.connectAsync(gw.addresses.mqtt, { clientId: 'archiver-1', clean: false, username: 'archiver', password: 'pw', reconnectPeriod: 0 });
+function connectArchiver(gw: TestGateway): Promise<TestBackend> {
+  return connectTestBackend(gw.addresses.mqtt, { clientId: 'archiver-1', clean: false, username: 'archiver', password: 'pw' });
+}
+
+async function nextId(archiver: TestBackend): Promise<unknown> {
+  return (await archiver.nextMessage(5000)).payload.id;
 }
 
 /** Subscribes the archiver's persistent session to all telemetry and takes it offline. */
 async function leaveSessionOffline(gw: TestGateway): Promise<void> {
-  const client = await connectArchiver(gw);
-  await client.subscribeAsync('devices/+/telemetry', { qos: 1 });
-  await client.endAsync();
+  const archiver = await connectArchiver(gw);
+  await archiver.subscribe('devices/+/telemetry');
+  await archiver.close();
 }
 
 async function sendAndAck(device: TestDevice, ids: string[]): Promise<void> {
@@ -56,16 +59,14 @@ test('a persistent session keeps at most mqtt.maxSessionQueue messages, drops th
   // On disk too (what a restart would load): the dropped rows went in the same transaction.
   assert.equal(gw.store.prepare("SELECT count(*) FROM broker_outgoing WHERE client_id = 'archiver-1'").pluck().get(), 5);
 
-  const received = new Arrivals<string>('queued reading');
   const archiver = await connectArchiver(gw);
-  t.after(() => archiver.end(true));
-  archiver.on('message', (_topic, payload) => received.push((JSON.parse(payload.toString()) as { id: string }).id));
+  t.after(() => archiver.client.end(true));
   const ids = [];
-  for (let i = 0; i < 5; i++) ids.push(await received.next(5000));
+  for (let i = 0; i < 5; i++) ids.push(await nextId(archiver));
   assert.deepEqual(ids, ['r-4', 'r-5', 'r-6', 'r-7', 'r-8']);
   // A live reading after the queue: arrives next, so nothing else was left queued.
   await sendAndAck(device, ['r-9']);
-  assert.equal(await received.next(5000), 'r-9');
+  assert.equal(await nextId(archiver), 'r-9');
 });
 
 test('a persistent session offline longer than mqtt.sessionExpiryMs is dropped and logged session_expired', async (t) => {
@@ -104,13 +105,11 @@ test('when the store refuses the write, the device gets internal_error instead o
   gw.store.exec('DROP TRIGGER refuse_queue');
   await sendAndAck(device, ['r-1']);
   const archiver = await connectArchiver(gw);
-  t.after(() => archiver.end(true));
-  const received = new Arrivals<string>('queued reading');
-  archiver.on('message', (_topic, payload) => received.push((JSON.parse(payload.toString()) as { id: string }).id));
-  assert.equal(await received.next(5000), 'r-1');
+  t.after(() => archiver.client.end(true));
+  assert.equal(await nextId(archiver), 'r-1');
   // Exactly once: the refused copy was not left queued in memory either.
   await sendAndAck(device, ['r-2']);
-  assert.equal(await received.next(5000), 'r-2');
+  assert.equal(await nextId(archiver), 'r-2');
 });
 
 // aedes drops, per subscriber, a publish numbered lower than one it already forwarded

@@ -4,15 +4,14 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import mqtt from 'mqtt';
 import { WebSocket } from 'ws';
-import { TestBackend } from './helpers/backend.js';
+import { connectTestBackend, type TestBackend } from './helpers/backend.js';
 import { runCli, spawnGateway } from './helpers/cli.js';
 import { TestDevice } from './helpers/device.js';
 import { tempDataDir } from './helpers/gateway.js';
 
 async function backendFor(url: string): Promise<TestBackend> {
-  const backend = new TestBackend(await mqtt.connectAsync(url, { username: 'ops', password: 'pw', reconnectPeriod: 0 }));
+  const backend = await connectTestBackend(url, { username: 'ops', password: 'pw' });
   await backend.subscribe('devices/+/commands/+/status');
   return backend;
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import mqtt from 'mqtt';
 import { connectDevice, DeviceError, type Desired, type DeviceClient, type DeviceEvents } from '../sdk/node.js';
-import { connectBackend, type TestBackend } from './helpers/backend.js';
+import { connectBackend, connectTestBackend, type TestBackend } from './helpers/backend.js';
 import { withDeadline } from './helpers/deadline.js';
 import { provision, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { waitFor } from './helpers/wait-for.js';
@@ -86,10 +86,9 @@ test('unacked messages are resent with the same ids after a gateway restart, and
   t.after(() => second.close());
   await withDeadline(Promise.all(later), 10_000, 'acks after the restart');
   const received = new Set<string>();
-  const back = await mqtt.connectAsync(second.addresses.mqtt, archiver);
-  t.after(() => back.endAsync(true));
-  back.on('message', (_topic, payload) => received.add((JSON.parse(payload.toString()) as { id: string }).id));
-  await waitFor('all 10 readings on MQTT', () => received.size === 10);
+  const back = await connectTestBackend(second.addresses.mqtt, archiver);
+  t.after(() => back.client.endAsync(true));
+  while (received.size < 10) received.add((await back.nextMessage(10_000)).payload.id as string);
   assert.deepEqual([...received].sort(), [...['before', 'during'].flatMap((p) => [0, 1, 2, 3, 4].map((i) => `${p}-${i}`))].sort());
 });
 

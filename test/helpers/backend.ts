@@ -1,4 +1,4 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { Arrivals } from './arrivals.js';
 import type { TestGateway } from './gateway.js';
 
@@ -44,6 +44,26 @@ export class TestBackend {
   }
 }
 
+/**
+ * Connects with its message listener already in place: a resumed session's queued messages
+ * can come in the same read as the CONNACK, and mqtt.js emits them before the code after an
+ * awaited connectAsync could listen, so they would be missed by the test, not by the gateway.
+ */
+export async function connectTestBackend(url: string, options: IClientOptions): Promise<TestBackend> {
+  const client = mqtt.connect(url, { reconnectPeriod: 0, ...options });
+  const backend = new TestBackend(client);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
+  } catch (err) {
+    client.end(true);
+    throw err;
+  }
+  return backend;
+}
+
 /** Adds an MQTT user with the given ACL and connects as it. */
 export async function connectBackend(
   gw: TestGateway,
@@ -53,8 +73,7 @@ export async function connectBackend(
   const password = `pw-${name}`;
   const added = await gw.users.add(name, password, acl.pub ?? [], acl.sub ?? []);
   if (!added.ok) throw new Error(`users.add: ${added.error.code}`);
-  const client = await mqtt.connectAsync(gw.addresses.mqtt, { username: name, password, reconnectPeriod: 0 });
-  return new TestBackend(client);
+  return connectTestBackend(gw.addresses.mqtt, { username: name, password });
 }
 
 /** Connects and subscribes in one step. */

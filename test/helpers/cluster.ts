@@ -1,8 +1,8 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
+import type { IClientOptions } from 'mqtt';
 import { DEV_CERT_FILE } from '../../gateway/tls/load-certificate.js';
-import { TestBackend } from './backend.js';
+import { connectTestBackend, type TestBackend } from './backend.js';
 import { runCli, spawnGateway, type CliResult, type GatewayProcess } from './cli.js';
 import { tempDataDir } from './gateway.js';
 import { startRedis, type RedisProcess } from './redis-server.js';
@@ -23,7 +23,7 @@ export interface TestCluster {
   /** Provisions a device through the CLI and returns its token. */
   provision(device: string, model?: string): Promise<string>;
   /** Adds a backend user through the CLI and connects it to `node` (any mqtt.js options on top). */
-  backend(node: ClusterNode, name: string, options?: mqtt.IClientOptions, acl?: { pub?: string[]; sub?: string[] }): Promise<TestBackend>;
+  backend(node: ClusterNode, name: string, options?: IClientOptions, acl?: { pub?: string[]; sub?: string[] }): Promise<TestBackend>;
 }
 
 /** A real redis-server and `count` gateway processes (`start --json`) sharing it, stopped by `t.after`. */
@@ -62,8 +62,7 @@ export async function startCluster(t: { after(fn: () => unknown): void }, count:
         if (added.code !== 0) throw new Error(`users add ${name}: ${added.stderr}`);
         users.add(name);
       }
-      const client = await mqtt.connectAsync(node.addresses.mqtt, { username: name, password: `pw-${name}`, reconnectPeriod: 0, ...options });
-      return new TestBackend(client);
+      return connectTestBackend(node.addresses.mqtt, { username: name, password: `pw-${name}`, ...options });
     },
   };
   for (let i = 0; i < count; i++) await cluster.addNode();
