@@ -34,6 +34,7 @@ export interface GatewayConfig {
     refusalBurst: number;
     deadLettersPerSec: number;
     maxInFlight: number;
+    maxInFlightTotal: number;
     maxBufferedBytes: number;
     maxPendingHandshakes: number;
   };

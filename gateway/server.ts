@@ -19,6 +19,7 @@ import { handshake } from './device/handshake.js';
 import { loadIssuerKeys } from './device/jwks.js';
 import { jwtVerifier, type VerifyJwt } from './device/verify-jwt.js';
 import { startHeartbeat } from './device/heartbeat.js';
+import { InFlightGate } from './device/in-flight-gate.js';
 import { startDeviceListener } from './device/listener.js';
 import type { MessageContext } from './device/on-message.js';
 import { DeviceSessions } from './device/sessions.js';
@@ -162,6 +163,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
       log,
     };
     const budgets = new DeviceBudgets(config.limits);
+    const inFlight = new InFlightGate(config.limits.maxInFlightTotal);
 
     const mqtt = await broker.listen();
     delivery.start();
@@ -181,6 +183,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
         tally,
         counters,
         deviceConnections: () => sessions.connectionCount,
+        publishesInFlight: () => inFlight.inFlight,
         devicesOnline: () => sessions.deviceCount,
         mqttClients: () => broker.aedes.connectedClients,
         commandQueueDepth: () => state.commands.depth(),
@@ -204,7 +207,7 @@ export async function startGateway(config: GatewayConfig, log: Logger = createLo
     // presence of its devices is recorded before the publisher and the store stop.
     closers.add(() => fleetView.drain());
 
-    const admission = { sessions, budgets, limits: config.limits, heartbeatMs: config.devices.heartbeatMs, messages, delivery, twins, fleet, log };
+    const admission = { sessions, budgets, limits: config.limits, inFlight, heartbeatMs: config.devices.heartbeatMs, messages, delivery, twins, fleet, log };
     // Retained presence from before a crash says online; it is corrected before any device can connect.
     await state.correctStalePresence(broker.aedes, topics);
     const listener = await startDeviceListener({

@@ -5,6 +5,7 @@ import { telemetryFrame, messageId, publishedReading } from './reading.js';
 import { subscribeTelemetry } from './subscriber.js';
 import type { SaturationResult, Task } from './task.js';
 import { drain } from './drain.js';
+import { askServerSample, cpuUsPerMessage } from './server-sample.js';
 
 type SaturationTask = Extract<Task, { scenario: 'saturation' }>;
 
@@ -55,9 +56,9 @@ export async function runSaturation(task: SaturationTask): Promise<SaturationRes
   if (target.driver === 'ws-fire') pumpWithoutAcks(clients, ledger, seqs, () => sending);
   else for (let device = 0; device < task.devices; device++) for (let i = 0; i < task.window; i++) sendNext(device);
   await sleep(warmupMs);
-  const from = { at: performance.now(), delivered: ledger.delivered, acked: ledger.acked };
+  const from = { at: performance.now(), delivered: ledger.delivered, acked: ledger.acked, server: await askServerSample() };
   await sleep(task.durationMs - warmupMs);
-  const to = { at: performance.now(), delivered: ledger.delivered, acked: ledger.acked };
+  const to = { at: performance.now(), delivered: ledger.delivered, acked: ledger.acked, server: await askServerSample() };
   sending = false;
 
   await drain(() => (target.driver === 'ws-fire' || inFlight <= 0) && (!hasBroker || ledger.undelivered === 0), () => ledger.delivered + ledger.acked, task.drainMs);
@@ -77,6 +78,8 @@ export async function runSaturation(task: SaturationTask): Promise<SaturationRes
     deliveredPerSec: Math.round(((to.delivered - from.delivered) * 1000) / measuredMs),
     ackedPerSec: Math.round(((to.acked - from.acked) * 1000) / measuredMs),
     measuredMs: Math.round(measuredMs),
+    // Over the same window as the rate: start-up, connects, warm-up and drain left out.
+    serverCpuUsPerMessage: cpuUsPerMessage(from.server, to.server, to.delivered - from.delivered),
     frameBytes,
     latencyMs: ledger.latency.percentiles(),
     ackLatencyMs: ledger.ackLatency.percentiles(),

@@ -104,6 +104,8 @@ export interface SaturationResult {
   deliveredPerSec: number;
   ackedPerSec: number;
   measuredMs: number;
+  /** Server CPU µs per delivered message over the measured window (every process of the system summed). */
+  serverCpuUsPerMessage: number;
   frameBytes: number;
   latencyMs: Percentiles;
   ackLatencyMs: Percentiles;

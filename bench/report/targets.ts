@@ -27,8 +27,8 @@ export function checkTargets(results: Results): TargetCheck[] {
   const perMessage = (name: string): number | undefined => {
     const outcome = results.cluster?.[name];
     if (!outcome || !('result' in outcome)) return undefined;
-    const delivered = (outcome.result as SaturationResult).delivered;
-    return delivered > 0 ? (outcome.cpu.serverSeconds * 1e6) / delivered : undefined;
+    const perMessage = (outcome.result as SaturationResult).serverCpuUsPerMessage;
+    return Number.isFinite(perMessage) ? perMessage : undefined;
   };
   const embeddedCpu = perMessage('ours');
   const redisCpu = perMessage('ours-redis');

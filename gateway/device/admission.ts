@@ -9,6 +9,7 @@ import type { DeviceBudgets } from './budgets.js';
 import { closeSocket } from './close-socket.js';
 import type { Handshaken } from './handshake.js';
 import { DeviceConnection, type ConnectionLimits } from './connection.js';
+import type { InFlightGate } from './in-flight-gate.js';
 import { onDeviceMessage, type MessageContext } from './on-message.js';
 import type { DeviceSessions } from './sessions.js';
 
@@ -16,6 +17,8 @@ export interface AdmissionOptions {
   sessions: DeviceSessions;
   budgets: DeviceBudgets;
   limits: ConnectionLimits & { maxFrameBytes: number };
+  /** The gateway-wide bound on publishes in flight, shared by every connection. */
+  inFlight: InFlightGate;
   heartbeatMs: number;
   messages: MessageContext;
   delivery: CommandDelivery;
@@ -39,7 +42,7 @@ export function admitDevice(ws: WebSocket, socket: Writable, remote: string, han
     log.error('device model has no schemas; closing', { code: 'internal_error', device, model });
     return closeSocket(ws, 'internal_error');
   }
-  const conn = new DeviceConnection(ws, socket, remote, identity, options.budgets.of(device), options.limits, options.fleet.activityOf(device, model));
+  const conn = new DeviceConnection(ws, socket, remote, identity, options.budgets.of(device), options.limits, options.fleet.activityOf(device, model), options.inFlight);
   for (const old of sessions.add(conn)) old.closeWith('replaced');
   ws.on('close', (code) => {
     sessions.remove(conn);

@@ -5,6 +5,7 @@ import type { ErrorCode, GatewayError } from '../errors.js';
 import type { Authenticated } from './authenticate.js';
 import type { DeviceBudget } from './budgets.js';
 import { closeSocket } from './close-socket.js';
+import type { GatedReader, InFlightGate } from './in-flight-gate.js';
 
 // setTimeout holds at most 2^31-1 ms (about 24.8 days); a later expiry is reached in steps.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -15,11 +16,13 @@ export interface ConnectionLimits {
 }
 
 /** One authenticated device WebSocket, from admission to close. */
-export class DeviceConnection {
+export class DeviceConnection implements GatedReader {
   /** Heartbeat ticks since the last pong. */
   missedPongs = 0;
   readonly openedAt = Date.now();
   #inFlight = 0;
+  /** Stopped by the gateway-wide bound (InFlightGate) until its turn comes. */
+  #waitingTurn = false;
   #corked = false;
   /** When the unsent output first went over limits.maxBufferedBytes; undefined while under. */
   #outputOverSince: number | undefined;
@@ -37,8 +40,10 @@ export class DeviceConnection {
     private readonly limits: ConnectionLimits,
     /** The device's row on the dashboard (shared by its connections under `multi`). */
     readonly activity: DeviceActivity,
+    private readonly gate: InFlightGate,
   ) {
     ws.on('pong', () => (this.missedPongs = 0));
+    ws.once('close', () => gate.leave(this));
     socket.on('drain', () => this.#checkOutput());
     if (identity.method === 'jwt') {
       this.#closeAt(identity.expiresAt);
@@ -117,11 +122,18 @@ export class DeviceConnection {
   // this socket (TCP pushes back on the device) instead of queueing in memory.
   publishStarted(): void {
     this.#inFlight++;
+    if (!this.gate.started(this)) this.#waitingTurn = true;
     this.#updateReading();
   }
 
   publishSettled(): void {
     this.#inFlight--;
+    this.#updateReading();
+    this.gate.settled();
+  }
+
+  letIn(): void {
+    this.#waitingTurn = false;
     this.#updateReading();
   }
 
@@ -131,10 +143,11 @@ export class DeviceConnection {
     this.#updateReading();
   }
 
-  // Two reasons to stop reading: too many publishes in flight, or replies the device
-  // does not read. Reading resumes when neither holds (in flight back to half the bound).
+  // Three reasons to stop reading: too many publishes in flight on this connection or in
+  // the gateway, or replies the device does not read. Reading resumes when none holds
+  // (this connection's in flight back to half its bound).
   #updateReading(): void {
-    const stop = this.#outputOverSince !== undefined || this.#inFlight >= this.limits.maxInFlight;
+    const stop = this.#waitingTurn || this.#outputOverSince !== undefined || this.#inFlight >= this.limits.maxInFlight;
     if (stop && !this.ws.isPaused) this.ws.pause();
     else if (!stop && this.ws.isPaused && this.#inFlight <= this.limits.maxInFlight >> 1) this.ws.resume();
   }

@@ -8,6 +8,8 @@ export interface MetricSources {
   tally: Tally;
   counters: Counters;
   deviceConnections(): number;
+  /** Device publishes not yet acked, gateway-wide (bounded by limits.maxInFlightTotal). */
+  publishesInFlight(): number;
   devicesOnline(): number;
   mqttClients(): number;
   /** Undelivered commands in the queue; may ask the store. */
@@ -52,6 +54,7 @@ export function createMetricsRegistry(sources: MetricSources): Registry {
   const one = (value: () => number) => () => [['', value()] as [string, number]];
 
   gauge('wmg_device_connections', 'Authenticated device WebSocket connections', sources.deviceConnections);
+  gauge('wmg_device_publishes_in_flight', 'Device messages taken in and not yet acked or refused (limits.maxInFlightTotal bounds them)', sources.publishesInFlight);
   gauge('wmg_devices_online', 'Devices with at least one live connection', sources.devicesOnline);
   counter('wmg_device_auth_total', 'Device authentications by result', 'result', () => Object.entries(tally.deviceAuth));
   counter('wmg_frames_received_total', "Device frames by their type, or invalid when they did not parse", 'type', () => Object.entries(tally.framesReceived));
