@@ -71,7 +71,7 @@ async function main(): Promise<void> {
           const { result, cpu, peakRssKiB } = await runInGenerator(taskFor(plan, scenario, running, measured?.capacity), running, generatorTimeoutMs(plan, scenario));
           results[scenario]![peer.name] = { result, cpu, peakRssKiB };
           log(`  ${JSON.stringify(result).slice(0, 400)}`);
-          const perMessage = 'deliveredPerSec' in result ? `, ${(result as SaturationResult).serverCpuUsPerMessage} µs server CPU per delivered message over the window` : '';
+          const perMessage = 'serverCpuUsPerMessage' in result ? `, ${(result as SaturationResult).serverCpuUsPerMessage} µs server CPU per delivered message over the window` : '';
           log(`  cpu: server ${cpu.serverPercent} % (${cpu.serverSeconds} s${perMessage}), peak RSS ${Math.round(peakRssKiB / 1024)} MiB, load generator ${cpu.loadPercent} % (${((Date.now() - started) / 1000).toFixed(1)} s)`);
         } catch (err) {
           results[scenario]![peer.name] = { error: (err as Error).message };
