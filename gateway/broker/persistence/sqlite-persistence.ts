@@ -9,13 +9,15 @@ import { packetOf, packetRow, type BrokerPacket } from './stored-packet.js';
 import { loadBrokerState } from './load-state.js';
 import { OutgoingRows } from './outgoing-rows.js';
 import { QueueFullLog } from './queue-full-log.js';
+import { IncomingPackets } from './incoming-packets.js';
+import { RetainedMessages } from './retained-messages.js';
+import { StoredWills } from './wills.js';
 
 // CommonJS, no type declarations: the same packet class and subscription trie as
 // aedes-persistence's memory store, so topic matching and packet shape are aedes' own.
 const require = createRequire(import.meta.url);
 const Packet = require('aedes-packet') as new (original: BrokerPacket, broker?: unknown) => BrokerPacket;
 const QlobberSub = require('qlobber/aedes/qlobber-sub') as new (options: object) => SubscriptionTrie;
-const { QlobberTrue } = require('qlobber') as { QlobberTrue: new (options: object) => { add(topic: string): void; test(topic: string): boolean } };
 
 const TOPIC_RULES = { wildcard_one: '+', wildcard_some: '#', separator: '/' };
 const LONGEST_SWEEP_MS = 60_000;
@@ -85,9 +87,9 @@ export class SqlitePersistence {
   readonly #subscriptions = new Map<string, Map<string, SubscriptionOptions>>();
   readonly #trie = new QlobberSub(TOPIC_RULES);
   readonly #queues = new Map<string, SessionQueue>();
-  readonly #retained = new Map<string, BrokerPacket>();
-  readonly #wills = new Map<string, BrokerPacket>();
-  readonly #incoming = new Map<string, Map<number, BrokerPacket>>();
+  readonly #retained: RetainedMessages;
+  readonly #wills: StoredWills;
+  readonly #incoming: IncomingPackets;
   readonly #lastSeen = new Map<string, number>();
   #seq = 0;
   #dropped = 0;
@@ -99,6 +101,9 @@ export class SqlitePersistence {
     this.#group = new GroupCommit(store, options.log);
     this.#queueFull = new QueueFullLog(options.log, options.maxSessionQueue);
     this.#sql = prepareBrokerStatements(store);
+    this.#retained = new RetainedMessages(this.#group, this.#sql);
+    this.#wills = new StoredWills(this.#group, this.#sql);
+    this.#incoming = new IncomingPackets(this.#group, this.#sql);
     this.#rows = new OutgoingRows(this.#group, this.#sql, (row) => this.#queues.get(row.clientId)?.remove(row.seq));
   }
 
@@ -125,9 +130,9 @@ export class SqlitePersistence {
         queue.push(seq, packet.cmd === 'publish' ? new Packet(packet) : packet);
       }
     }
-    for (const [topic, row] of state.retained) this.#retained.set(topic, packetOf(row));
-    for (const [clientId, row] of state.wills) this.#wills.set(clientId, packetOf(row));
-    for (const { clientId, messageId, row } of state.incoming) this.#incomingOf(clientId).set(messageId, packetOf(row));
+    this.#retained.load(state.retained);
+    this.#wills.load(state.wills);
+    this.#incoming.load(state.incoming);
     for (const [clientId, at] of state.sessions) this.#lastSeen.set(clientId, at);
     this.#seq = state.lastSeq;
     try {
@@ -150,35 +155,16 @@ export class SqlitePersistence {
 
   // --- retained --------------------------------------------------------------
 
-  /**
-   * Not awaited here: aedes calls outgoingEnqueueCombi next for every QoS > 0 publish,
-   * and that waits for this turn's commit (a QoS 0 retained publish is not acked to anyone).
-   */
   async storeRetained(original: BrokerPacket): Promise<void> {
-    const packet = { ...original };
-    const topic = packet.topic!;
-    if (!packet.payload || packet.payload.length === 0) {
-      this.#retained.delete(topic);
-      void this.#group.add(() => this.#sql.deleteRetained.run(topic));
-      return;
-    }
-    this.#retained.set(topic, packet);
-    const row = packetRow(packet);
-    void this.#group.add(() => this.#sql.putRetained.run(topic, row.meta, row.payload));
+    this.#retained.store(original);
   }
 
   createRetainedStream(pattern: string): Readable {
-    return this.createRetainedStreamCombi([pattern]);
+    return this.#retained.matching([pattern]);
   }
 
   createRetainedStreamCombi(patterns: string[]): Readable {
-    const matched: BrokerPacket[] = [];
-    for (const pattern of patterns) {
-      const matcher = new QlobberTrue(TOPIC_RULES);
-      matcher.add(pattern);
-      for (const [topic, packet] of this.#retained) if (matcher.test(topic)) matched.push(packet);
-    }
-    return Readable.from(matched);
+    return this.#retained.matching(patterns);
   }
 
   // --- subscriptions -----------------------------------------------------------
@@ -326,61 +312,39 @@ export class SqlitePersistence {
   // --- inbound QoS 2 -----------------------------------------------------------
 
   incomingStorePacket(client: ClientRef, original: BrokerPacket): Promise<void> {
-    const packet = new Packet(original);
-    packet.messageId = original.messageId;
-    this.#incomingOf(client.id).set(packet.messageId!, packet);
-    const row = packetRow(packet, true);
-    return this.#group.add(() => this.#sql.putIncoming.run(client.id, packet.messageId, row.meta, row.payload));
+    return this.#incoming.store(client.id, original);
   }
 
   async incomingGetPacket(client: ClientRef, packet: { messageId?: number }): Promise<BrokerPacket> {
-    const stored = this.#incoming.get(client.id)?.get(packet.messageId!);
+    const stored = this.#incoming.get(client.id, packet.messageId!);
     if (!stored) throw new Error('no such packet');
     return stored;
   }
 
   incomingDelPacket(client: ClientRef, packet: { messageId?: number }): Promise<void> {
-    const store = this.#incoming.get(client.id);
-    if (!store?.delete(packet.messageId!)) return Promise.reject(new Error('no such packet'));
-    return this.#group.add(() => this.#sql.deleteIncoming.run(client.id, packet.messageId));
+    return this.#incoming.delete(client.id, packet.messageId!);
   }
 
   cleanIncoming(client: ClientRef): Promise<void> {
-    if (!this.#incoming.delete(client.id)) return Promise.resolve();
-    return this.#group.add(() => this.#sql.deleteIncomingOf.run(client.id));
-  }
-
-  #incomingOf(clientId: string): Map<number, BrokerPacket> {
-    let store = this.#incoming.get(clientId);
-    if (!store) this.#incoming.set(clientId, (store = new Map()));
-    return store;
+    return this.#incoming.clean(client.id);
   }
 
   // --- wills -------------------------------------------------------------------
 
   putWill(client: ClientRef, packet: BrokerPacket): Promise<void> {
-    packet.brokerId = this.#broker!.id;
-    packet.clientId = client.id;
-    this.#wills.set(client.id, packet);
-    const row = packetRow(packet, true);
-    return this.#group.add(() => this.#sql.putWill.run(client.id, row.meta, row.payload));
+    return this.#wills.put(client.id, this.#broker!.id, packet);
   }
 
   async getWill(client: ClientRef): Promise<BrokerPacket | undefined> {
     return this.#wills.get(client.id);
   }
 
-  async delWill(client: ClientRef): Promise<BrokerPacket | undefined> {
-    const will = this.#wills.get(client.id);
-    if (!will) return undefined;
-    this.#wills.delete(client.id);
-    await this.#group.add(() => this.#sql.deleteWill.run(client.id));
-    return will;
+  delWill(client: ClientRef): Promise<BrokerPacket | undefined> {
+    return this.#wills.delete(client.id);
   }
 
-  /** Wills of clients whose broker is not alive; after a restart that is every stored will. */
   streamWill(brokers: Record<string, unknown> = {}): Readable {
-    return Readable.from([...this.#wills.values()].filter((will) => !brokers[will.brokerId!]));
+    return this.#wills.orphaned(brokers);
   }
 
   // --- session expiry ----------------------------------------------------------
@@ -422,7 +386,7 @@ export class SqlitePersistence {
     }
     this.#subscriptions.delete(clientId);
     this.#queues.delete(clientId);
-    this.#incoming.delete(clientId);
+    this.#incoming.forget(clientId);
     this.#lastSeen.delete(clientId);
     this.#queueFull.forget(clientId);
     return seqs;
