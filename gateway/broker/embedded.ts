@@ -76,9 +76,10 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
     // Past `concurrency` deliveries in progress, mqemitter queues publishes in an array it
     // drains with Array#shift, which is O(n) on a long queue: at aedes' default of 100 that
     // was a fifth of the gateway's CPU under load (bench/, saturation). The gateway bounds
-    // in-flight publishes itself (limits.maxInFlight per connection and limits.maxInFlightTotal
-    // in all, past which it stops reading sockets), and a slow subscriber still holds each publish's callback until its
-    // socket drains, so acks still wait for every subscriber and nothing is dropped.
+    // in-flight publishes itself (limits.maxInFlight per connection, limits.maxInFlightTotal
+    // in all; past either it stops reading sockets), and a slow subscriber still holds each
+    // publish's callback until its socket drains, so acks still wait for every subscriber
+    // and nothing is dropped.
     concurrency: MQ_CONCURRENCY,
     authenticate(client, username, password, done) {
       if (username === undefined || password === undefined) {
