@@ -1,6 +1,6 @@
 import type { Store } from '../../store/open-store.js';
 import type { PacketRow } from './stored-packet.js';
-import type { SubscriptionOptions } from './sqlite-persistence.js';
+import type { SubscriptionOptions } from './subscription-index.js';
 
 export interface BrokerState {
   sessions: Map<string, number>;

@@ -12,36 +12,17 @@ import { QueueFullLog } from './queue-full-log.js';
 import { IncomingPackets } from './incoming-packets.js';
 import { RetainedMessages } from './retained-messages.js';
 import { StoredWills } from './wills.js';
+import { SubscriptionIndex, type Subscription, type SubscriptionOptions } from './subscription-index.js';
 
-// CommonJS, no type declarations: the same packet class and subscription trie as
-// aedes-persistence's memory store, so topic matching and packet shape are aedes' own.
+// CommonJS, no type declarations: the same packet class as aedes-persistence's memory
+// store, so the packet shape is aedes' own.
 const require = createRequire(import.meta.url);
 const Packet = require('aedes-packet') as new (original: BrokerPacket, broker?: unknown) => BrokerPacket;
-const QlobberSub = require('qlobber/aedes/qlobber-sub') as new (options: object) => SubscriptionTrie;
 
-const TOPIC_RULES = { wildcard_one: '+', wildcard_some: '#', separator: '/' };
 const LONGEST_SWEEP_MS = 60_000;
 // No MQTT client id can contain NUL [MQTT-1.5.3-2]: this row never collides with a session.
 const WRITE_CHECK = '\u0000write-check';
 
-interface SubscriptionTrie {
-  subscriptionsCount: number;
-  add(topic: string, sub: object): void;
-  remove(topic: string, sub: object): void;
-  match(topic: string): Subscription[];
-}
-
-export interface SubscriptionOptions {
-  qos: number;
-  rh?: number;
-  rap?: boolean;
-  nl?: boolean;
-  subscriptionIdentifier?: number;
-}
-export interface Subscription extends SubscriptionOptions {
-  clientId: string;
-  topic: string;
-}
 interface ClientRef {
   id: string;
 }
@@ -84,8 +65,7 @@ export class SqlitePersistence {
   readonly #sql: BrokerStatements;
   readonly #rows: OutgoingRows;
   #broker: BrokerRef | undefined;
-  readonly #subscriptions = new Map<string, Map<string, SubscriptionOptions>>();
-  readonly #trie = new QlobberSub(TOPIC_RULES);
+  readonly #subscriptions = new SubscriptionIndex();
   readonly #queues = new Map<string, SessionQueue>();
   readonly #retained: RetainedMessages;
   readonly #wills: StoredWills;
@@ -121,7 +101,7 @@ export class SqlitePersistence {
   async setup(broker: BrokerRef): Promise<void> {
     this.#broker = broker;
     const state = loadBrokerState(this.#store);
-    for (const [clientId, subs] of state.subscriptions) this.#addSubscriptions(clientId, subs);
+    for (const [clientId, subs] of state.subscriptions) this.#subscriptions.add(clientId, subs);
     for (const [clientId, rows] of state.outgoing) {
       const queue = this.#queueOf(clientId);
       for (const { seq, row } of rows) {
@@ -170,7 +150,7 @@ export class SqlitePersistence {
   // --- subscriptions -----------------------------------------------------------
 
   addSubscriptions(client: ClientRef, subs: Array<SubscriptionOptions & { topic: string }>): Promise<void> {
-    const added = this.#addSubscriptions(client.id, subs);
+    const added = this.#subscriptions.add(client.id, subs);
     const now = Date.now();
     this.#lastSeen.set(client.id, now);
     return this.#group.add(() => {
@@ -179,56 +159,27 @@ export class SqlitePersistence {
     });
   }
 
-  #addSubscriptions(clientId: string, subs: Array<SubscriptionOptions & { topic: string }>): Array<[string, SubscriptionOptions]> {
-    let stored = this.#subscriptions.get(clientId);
-    if (!stored) this.#subscriptions.set(clientId, (stored = new Map()));
-    const added: Array<[string, SubscriptionOptions]> = [];
-    for (const sub of subs) {
-      const options: SubscriptionOptions = { qos: sub.qos, rh: sub.rh, rap: sub.rap, nl: sub.nl };
-      if (sub.subscriptionIdentifier !== undefined) options.subscriptionIdentifier = sub.subscriptionIdentifier;
-      // Only QoS > 0 subscriptions queue anything, so only they are matched by topic.
-      if (sub.qos > 0) this.#trie.add(sub.topic, { clientId, topic: sub.topic, qos: sub.qos, rh: sub.rh, rap: sub.rap, nl: sub.nl });
-      else if ((stored.get(sub.topic)?.qos ?? 0) > 0) this.#trie.remove(sub.topic, { clientId, topic: sub.topic });
-      stored.set(sub.topic, options);
-      added.push([sub.topic, options]);
-    }
-    return added;
-  }
-
   removeSubscriptions(client: ClientRef, topics: string[]): Promise<void> {
-    const stored = this.#subscriptions.get(client.id);
-    if (stored) {
-      for (const topic of topics) {
-        const sub = stored.get(topic);
-        if (!sub) continue;
-        if (sub.qos > 0) this.#trie.remove(topic, { clientId: client.id, topic });
-        stored.delete(topic);
-      }
-      if (stored.size === 0) this.#subscriptions.delete(client.id);
-    }
+    this.#subscriptions.remove(client.id, topics);
     return this.#group.add(() => {
       for (const topic of topics) this.#sql.deleteSubscription.run(client.id, topic);
     });
   }
 
   async subscriptionsByClient(client: ClientRef): Promise<Array<SubscriptionOptions & { topic: string }>> {
-    const subs: Array<SubscriptionOptions & { topic: string }> = [];
-    for (const [topic, options] of this.#subscriptions.get(client.id) ?? []) subs.push({ topic, ...options });
-    return subs;
+    return this.#subscriptions.ofClient(client.id);
   }
 
   async subscriptionsByTopic(topic: string): Promise<Subscription[]> {
-    return this.#trie.match(topic);
+    return this.#subscriptions.matching(topic);
   }
 
   async countOffline(): Promise<{ subsCount: number; clientsCount: number }> {
-    return { subsCount: this.#trie.subscriptionsCount, clientsCount: this.#subscriptions.size };
+    return this.#subscriptions.counts();
   }
 
   getClientList(topic: string): Readable {
-    const clients: string[] = [];
-    for (const [clientId, subs] of this.#subscriptions) if (subs.has(topic)) clients.push(clientId);
-    return Readable.from(clients);
+    return Readable.from(this.#subscriptions.clientsOf(topic));
   }
 
   /** A clean-session CONNECT: the session and everything queued for it end [MQTT-3.1.2-6]. */
@@ -353,7 +304,7 @@ export class SqlitePersistence {
   #sweepSessions(): void {
     const now = Date.now();
     const clients = this.#broker?.clients ?? {};
-    const known = new Set([...this.#subscriptions.keys(), ...this.#queues.keys(), ...this.#lastSeen.keys()]);
+    const known = new Set([...this.#subscriptions.clients(), ...this.#queues.keys(), ...this.#lastSeen.keys()]);
     const touched: string[] = [];
     const expired: Array<[string, number[]]> = [];
     for (const clientId of known) {
@@ -381,10 +332,7 @@ export class SqlitePersistence {
   /** Forgets a session in memory; returns the seqs of its queued rows, for #deleteSessionRows. */
   #dropSession(clientId: string): number[] {
     const seqs = this.#queues.get(clientId)?.seqs() ?? [];
-    for (const [topic, sub] of this.#subscriptions.get(clientId) ?? []) {
-      if (sub.qos > 0) this.#trie.remove(topic, { clientId, topic });
-    }
-    this.#subscriptions.delete(clientId);
+    this.#subscriptions.forget(clientId);
     this.#queues.delete(clientId);
     this.#incoming.forget(clientId);
     this.#lastSeen.delete(clientId);
