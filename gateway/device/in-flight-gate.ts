@@ -33,7 +33,7 @@ export class InFlightGate {
 
   settled(): void {
     const inFlight = --this.#inFlight;
-    if (inFlight >= this.max) return;
+    if (inFlight >= this.max || this.#waiting.size === 0) return;
     // One in per settle under the bound; at half of it (those let in had little to send) all of
     // them, or a connection could wait for settles that never come.
     for (const next of this.#waiting) {
