@@ -19,7 +19,7 @@ import { firstJsonLine, freePort, spawnServer, stopProcess, which } from './proc
  * default, and every message on the bus to that node is lost until it resubscribes:
  * docs/scale-out.md tells operators to lift it, and so does the bench.
  */
-const REDIS_BUS_LIMITS = ['--client-output-buffer-limit', 'pubsub 0 0 0'];
+export const REDIS_BUS_LIMITS = ['--client-output-buffer-limit', 'pubsub 0 0 0'];
 
 /** The primary's worker processes (Linux), for the CPU sum. */
 function childrenOf(pid: number): number[] {
