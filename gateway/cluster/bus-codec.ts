@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { Packr } from 'msgpackr';
 
@@ -28,29 +27,13 @@ interface RedisEmitter {
  * took ~13 µs to encode and decode each message and allocated a zero-filled 2 KiB
  * buffer for every one; it was the largest cost over Redis (docs/scale-out.md).
  * `useRecords: false` keeps to plain MessagePack, which msgpack-lite decodes.
- *
- * The publishing socket is corked until the end of the event-loop turn, so a turn's
- * PUBLISHes leave in one write. ioredis' auto-pipelining does the same at twice the CPU
- * (a Pipeline, promises and copies per turn): bare publish and receive cost ~15 µs per
- * message with it and ~8 µs corked (docs/scale-out.md).
  */
 export function useFastBusCodec(bus: RedisEmitter): void {
   const packr = new Packr({ useRecords: false });
   const idPrefix = `${randomBytes(6).toString('base64url')}-`;
   let counter = 0;
-  let corked: Writable | undefined;
-  const uncork = () => {
-    corked?.uncork();
-    corked = undefined;
-  };
   bus.emit = function emit(msg, done = bus._onError) {
     if (bus.closed) return done(new Error('mqemitter-redis is closed'));
-    // While Redis is away commands wait in ioredis' offline queue, not on a socket.
-    if (corked === undefined && bus.pubConn.status === 'ready') {
-      corked = bus.pubConn.stream;
-      corked.cork();
-      setImmediate(uncork);
-    }
     bus.pubConn.publish(msg.topic, packr.pack({ id: idPrefix + ++counter, msg })).then(() => done(), done);
   };
   const handler = (topic: Buffer, payload: Buffer) => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import MQEmitterRedis from 'mqemitter-redis';
 import type { GatewayConfig } from '../config.js';
 import type { Logger } from '../log.js';
@@ -37,8 +37,8 @@ export async function openClusterState(config: Readonly<GatewayConfig>, log: Log
   const redis = await connectRedis(url, log);
   const nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const connections = [redis];
-  const dup = (overrides?: Partial<RedisOptions>) => {
-    const copy = duplicateRedis(redis, url, log, overrides);
+  const dup = () => {
+    const copy = duplicateRedis(redis, url, log);
     connections.push(copy);
     return copy;
   };
@@ -47,8 +47,7 @@ export async function openClusterState(config: Readonly<GatewayConfig>, log: Log
     // Its default of 1,000 would leave the rest of a reconnecting session's queue for its next reconnect.
     maxSessionDelivery: config.mqtt.maxSessionQueue,
   });
-  // The bus corks its publishing socket per turn (bus-codec.ts); ioredis' auto-pipelining would only add its cost.
-  const mq = MQEmitterRedis({ pubConn: dup({ enableAutoPipelining: false }), subConn: dup(), concurrency: MQ_CONCURRENCY });
+  const mq = MQEmitterRedis({ pubConn: dup(), subConn: dup(), concurrency: MQ_CONCURRENCY });
   // Before the echo wrapper, which publishes through what this installs.
   useFastBusCodec(mq as unknown as Parameters<typeof useFastBusCodec>[0]);
   const stopEcho = ackAfterEcho(mq as unknown as Parameters<typeof ackAfterEcho>[0], log);
