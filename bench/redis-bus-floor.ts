@@ -13,8 +13,8 @@ import { cpuSeconds, firstJsonLine, freePort, spawnServer, stopProcess, which } 
  * redis-server and receives them back on a subscriber, `window` in flight, as a node does
  * with its own readings. Both processes are pinned to the server core like the bench's
  * systems. `node dist/bench/redis-bus-floor.js` prints one JSON line per way of writing:
- * ioredis' auto-pipelining, and the socket corked per event-loop turn (what
- * cluster/bus-codec.ts does). docs/scale-out.md compares it with the cluster figures.
+ * ioredis' auto-pipelining (what the gateway's bus uses) and the socket corked per
+ * event-loop turn instead. docs/scale-out.md compares it with the cluster figures.
  */
 const MESSAGES = 200_000;
 const WINDOW = 256;
