@@ -36,6 +36,7 @@ export function planFor(options: BenchOptions): Plan {
       settleMs: quick ? 300 : 1000,
       pass: { deliveredShare: 0.99, p99Ms: P99_BOUND_MS, rssSlopeMiBPerSec: 5 },
       generatorLagMs: GENERATOR_LAG_MS,
+      generatorRetries: quick ? 1 : 2,
     },
     overload: {
       devices: 200,
@@ -76,12 +77,12 @@ export function devicesFor(plan: Plan, scenario: ScenarioName): number {
   }
 }
 
-/** How long a scenario's load generator may take: capacity climbs (up to 29 steps in a full run) on one server start. */
+/** How long a scenario's load generator may take: capacity climbs (up to 29 steps in a full run, each measured up to 3 times) on one server start. */
 export function generatorTimeoutMs(plan: Plan, scenario: ScenarioName): number {
   if (scenario !== 'capacity') return 180_000;
-  const { startRate, stepRate, maxRate, stepMs, drainMs, settleMs, warmupMs } = plan.capacity;
-  const steps = Math.floor((maxRate - startRate) / stepRate) + 1;
-  return 60_000 + warmupMs + steps * (stepMs + drainMs + settleMs);
+  const { startRate, stepRate, maxRate, stepMs, drainMs, settleMs, warmupMs, generatorRetries } = plan.capacity;
+  const attempts = (Math.floor((maxRate - startRate) / stepRate) + 1) * (1 + generatorRetries);
+  return 60_000 + warmupMs + attempts * (stepMs + drainMs + settleMs);
 }
 
 /** The capacity overload multiplies: the one this run measured for the peer, or why there is none. */

@@ -20,12 +20,22 @@ export async function runCapacity(task: CapacityTask): Promise<CapacityResult> {
     const warmup = stepOf(await fleet.run({ rate: rates[0]!, warmupMs: 0, durationMs: task.warmupMs, drainMs: task.drainMs, graceMs }), task.generatorLagMs);
     const steps: CapacityStep[] = [];
     for (const rate of rates) {
-      await sleep(task.settleMs);
-      const step = stepOf(await fleet.run({ rate, warmupMs: 0, durationMs: task.stepMs, drainMs: task.drainMs, graceMs }), task.generatorLagMs);
-      const failed = failures(step, task.pass);
-      steps.push({ ...step, passed: failed.length === 0, failed });
-      process.stderr.write(`  ${describe(steps.at(-1)!)}\n`);
-      if (failed.length > 0) break;
+      const discarded: CapacityStep['discarded'] = [];
+      for (;;) {
+        await sleep(task.settleMs);
+        const step = stepOf(await fleet.run({ rate, warmupMs: 0, durationMs: task.stepMs, drainMs: task.drainMs, graceMs }), task.generatorLagMs);
+        const failed = failures(step, task.pass);
+        process.stderr.write(`  ${describe(step, failed)}\n`);
+        // The bound is judged from the schedule, so a load generator that fell behind on its
+        // own core (a noisy VM) fails the system with it: such a failure is measured again.
+        if (failed.length > 0 && step.generatorLimited && discarded.length < task.generatorRetries) {
+          discarded.push({ failed, sendLagP99Ms: step.sendLagMs.p99 });
+          continue;
+        }
+        steps.push({ ...step, passed: failed.length === 0, failed, discarded });
+        break;
+      }
+      if (!steps.at(-1)!.passed) break;
     }
     const firstFailed = steps.findIndex((step) => !step.passed);
     const passed = firstFailed === -1 ? steps : steps.slice(0, firstFailed);
@@ -47,8 +57,8 @@ export function failures(step: OpenLoopStep, bound: CapacityBound): string[] {
   return failed;
 }
 
-function describe(step: CapacityStep): string {
-  const verdict = step.passed ? 'pass' : `fail (${step.failed.join(', ')})`;
+function describe(step: OpenLoopStep, failed: string[]): string {
+  const verdict = failed.length === 0 ? 'pass' : `fail (${failed.join(', ')})`;
   const lag = `send lag p99 ${step.sendLagMs.p99} ms${step.generatorLimited ? ', generator-limited' : ''}`;
   return `capacity ${step.rate} msg/s: ${verdict}; ${step.deliveredPerSec} delivered/s, p99 ${step.scheduledLatencyMs.p99} ms from the schedule, RSS ${step.rssSlopeMiBPerSec} MiB/s, ${step.serverCpuUsPerMessage} µs CPU/msg, ${lag}`;
 }

@@ -56,6 +56,8 @@ export interface CapacityPlan {
   pass: CapacityBound;
   /** A step whose send lag p99 passes this is marked generatorLimited. */
   generatorLagMs: number;
+  /** A step that failed while generatorLimited is run again up to this many times; the last attempt is judged. */
+  generatorRetries: number;
 }
 
 /** What a step must hold to pass. */
@@ -161,6 +163,8 @@ export interface CapacityStep extends OpenLoopStep {
   passed: boolean;
   /** Why it failed, e.g. "p99 239 ms"; empty when it passed. */
   failed: string[];
+  /** Earlier attempts at this rate, set aside because they failed while the load generator was late (generatorLimited). */
+  discarded: Array<{ failed: string[]; sendLagP99Ms: number }>;
 }
 
 export interface CapacityResult {

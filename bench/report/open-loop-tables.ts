@@ -14,7 +14,7 @@ function capacityTable(report: BenchReport): string[] {
   const { pass, startRate, stepRate, stepMs } = report.plan.capacity;
   const out = [
     '',
-    `Capacity: open loop from ${fmt(startRate)} msg/s in steps of ${fmt(stepRate)}, ${stepMs / 1000} s each, until a step fails; a step passes with delivered ≥ ${pass.deliveredShare * 100} % of offered, p99 ≤ ${pass.p99Ms} ms from the schedule, 0 lost, RSS slope < ${pass.rssSlopeMiBPerSec} MiB/s (* = the load generator's send lag p99 was over ${report.plan.capacity.generatorLagMs} ms):`,
+    `Capacity: open loop from ${fmt(startRate)} msg/s in steps of ${fmt(stepRate)}, ${stepMs / 1000} s each, until a step fails; a step passes with delivered ≥ ${pass.deliveredShare * 100} % of offered, p99 ≤ ${pass.p99Ms} ms from the schedule, 0 lost, RSS slope < ${pass.rssSlopeMiBPerSec} MiB/s (* = the load generator's send lag p99 was over ${report.plan.capacity.generatorLagMs} ms; a step that failed so is measured again, up to ${report.plan.capacity.generatorRetries} more times, and "attempt n" marks the one judged):`,
     '',
     '| system | capacity msg/s | steps | ours ÷ system | p99 ms and server CPU µs per message at capacity |',
     '|---|---|---|---|---|',
@@ -34,7 +34,8 @@ function capacityCell(c: CapacityResult): string {
 }
 
 function stepCell(step: CapacityStep): string {
-  return `${fmt(step.rate)}${step.generatorLimited ? '*' : ''}: ${step.passed ? 'pass' : `fail (${step.failed.join(', ')})`}`;
+  const again = step.discarded.length > 0 ? ` (attempt ${step.discarded.length + 1})` : '';
+  return `${fmt(step.rate)}${step.generatorLimited ? '*' : ''}: ${step.passed ? 'pass' : `fail (${step.failed.join(', ')})`}${again}`;
 }
 
 function atCapacity(c: CapacityResult): string {

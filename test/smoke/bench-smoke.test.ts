@@ -76,6 +76,8 @@ test('bench --quick against ours writes results JSON with every scenario and los
     assert.ok(step.passed || i === capacity.steps.length - 1, 'the climb stops at the first failed step');
     assert.ok(step.sent > 0 && Number.isFinite(step.rssSlopeMiBPerSec) && step.rssEndKiB > 0, `step ${step.rate}: sent and RSS sampled`);
     assert.equal(step.lost, 0, `step ${step.rate}: acked but never delivered`);
+    assert.ok(step.discarded.length <= report.plan.capacity.generatorRetries, `step ${step.rate}: at most generatorRetries attempts set aside`);
+    for (const attempt of step.discarded) assert.ok(attempt.failed.length > 0 && attempt.sendLagP99Ms > report.plan.capacity.generatorLagMs, `step ${step.rate}: only generator-limited failures are measured again`);
   }
   assert.equal(capacity.capacity, capacity.steps.filter((step) => step.passed).at(-1)?.rate ?? 0);
 
