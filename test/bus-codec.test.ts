@@ -47,7 +47,7 @@ test('a node with the msgpackr bus codec and a stock mqemitter-redis node read e
   const redis = await startRedis(t);
   const stock = emitter(redis.url);
   const fast = emitter(redis.url);
-  useFastBusCodec(fast as unknown as Parameters<typeof useFastBusCodec>[0]);
+  useFastBusCodec(fast as unknown as Parameters<typeof useFastBusCodec>[0], () => {});
   // Closed here, not in t.after: that would run after startRedis' own hook has stopped Redis.
   try {
     await exchange(stock, fast);

@@ -241,3 +241,32 @@ test('desired state set through node B reaches the device on node A, and its rep
     if (payload.version === 1 && Object.keys(payload.delta as object).length === 0) break;
   }
 });
+
+test('acks wait for the node that delivers: with the backend\'s node stopped (SIGSTOP) a device on the other node gets no ack, and once it runs again the ack and the reading arrive', { skip }, async (t) => {
+  const cluster = await startCluster(t, 2);
+  const [a, b] = cluster.nodes as [typeof cluster.nodes[0], typeof cluster.nodes[0]];
+  const token = await cluster.provision('env-1');
+  const onB = await cluster.backend(b!, 'ops');
+  // Two subscriptions that both match: node B receives two copies from Redis and must confirm both.
+  await onB.subscribe('devices/env-1/telemetry');
+  await onB.subscribe('devices/+/telemetry');
+  t.after(() => onB.close());
+  const device = await connectDevice(a!, token);
+  const before = Date.now();
+  await sendReadings(device, 'both-running', 5);
+  assert.ok(Date.now() - before < 5000, `acks with two copies per reading took ${Date.now() - before} ms (the receipt timeout is 10 s)`);
+  await telemetryIds(onB, 5);
+
+  b!.child.kill('SIGSTOP');
+  // Resumed here, not in t.after: that would run after the cluster's own hook tries to stop it.
+  try {
+    device.send(telemetry('while-stopped', { temperature: 21, humidity: 40 }));
+    await assert.rejects(device.nextFrame(1500), /within 1500 ms/, 'no ack while the node that delivers the reading is stopped');
+  } finally {
+    b!.child.kill('SIGCONT');
+  }
+  assert.deepEqual(await device.nextFrame(5000), { type: 'ack', id: 'while-stopped' });
+  const ids = await telemetryIds(onB, 1);
+  assert.ok(ids.has('while-stopped'), 'the reading acked after the resume reached the backend');
+  await device.close();
+});

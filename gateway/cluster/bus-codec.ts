@@ -3,14 +3,16 @@ import type { Redis } from 'ioredis';
 import { Packr } from 'msgpackr';
 
 type Done = (err?: Error | null) => void;
+/** `receivers`: Redis' PUBLISH reply, the subscriptions over every node that received the message. */
+type Published = (err?: Error | null, receivers?: number) => void;
 
-interface BusPacket {
+export interface BusPacket {
   topic: string;
 }
 
 /** The parts of mqemitter-redis 7 this replaces: its publish and its handler of Redis messages, over the same state. */
-interface RedisEmitter {
-  emit(packet: BusPacket, done?: Done): void;
+export interface RedisEmitter {
+  emit(packet: BusPacket, done?: Published): void;
   _emit(packet: BusPacket, done?: Done): void;
   closed?: boolean;
   pubConn: Redis;
@@ -26,21 +28,24 @@ interface RedisEmitter {
  * reads what a stock mqemitter-redis node writes and the other way round. msgpack-lite
  * took ~13 µs to encode and decode each message and allocated a zero-filled 2 KiB
  * buffer for every one; it was the largest cost over Redis (docs/scale-out.md).
- * `useRecords: false` keeps to plain MessagePack, which msgpack-lite decodes.
+ * `useRecords: false` keeps to plain MessagePack, which msgpack-lite decodes. A copy of a
+ * message already received (it matched two of this node's Redis subscriptions) goes to
+ * `onRepeat` instead of being delivered again.
  */
-export function useFastBusCodec(bus: RedisEmitter): void {
+export function useFastBusCodec(bus: RedisEmitter, onRepeat: (packet: BusPacket) => void): void {
   const packr = new Packr({ useRecords: false });
   const idPrefix = `${randomBytes(6).toString('base64url')}-`;
   let counter = 0;
   bus.emit = function emit(msg, done = bus._onError) {
     if (bus.closed) return done(new Error('mqemitter-redis is closed'));
-    bus.pubConn.publish(msg.topic, packr.pack({ id: idPrefix + ++counter, msg })).then(() => done(), done);
+    bus.pubConn.publish(msg.topic, packr.pack({ id: idPrefix + ++counter, msg })).then((receivers) => done(null, receivers), done);
   };
   const handler = (topic: Buffer, payload: Buffer) => {
     if (bus._ignoredTopicsSet.has(topic.toString('utf8'))) return;
     const packet = packr.unpack(payload) as { id: string; msg: BusPacket };
-    if (!bus._cache.get(packet.id)) bus._emit(packet.msg);
+    if (bus._cache.get(packet.id)) return onRepeat(packet.msg);
     bus._cache.set(packet.id, true);
+    bus._emit(packet.msg);
   };
   bus.subConn.removeAllListeners('messageBuffer');
   bus.subConn.removeAllListeners('pmessageBuffer');

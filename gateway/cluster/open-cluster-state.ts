@@ -7,8 +7,8 @@ import MQEmitterRedis from 'mqemitter-redis';
 import type { GatewayConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { GatewayState } from '../state.js';
-import { useFastBusCodec } from './bus-codec.js';
-import { ackAfterEcho } from './bus-echo.js';
+import type { RedisEmitter } from './bus-codec.js';
+import { paceByReceipts } from './bus-receipts.js';
 import { closeRedis, connectRedis, duplicateRedis } from './connect-redis.js';
 import { RedisTwinStore } from './redis-twin-store.js';
 import { RedisCommandQueue } from './redis-command-queue.js';
@@ -48,9 +48,7 @@ export async function openClusterState(config: Readonly<GatewayConfig>, log: Log
     maxSessionDelivery: config.mqtt.maxSessionQueue,
   });
   const mq = MQEmitterRedis({ pubConn: dup(), subConn: dup(), concurrency: MQ_CONCURRENCY });
-  // Before the echo wrapper, which publishes through what this installs.
-  useFastBusCodec(mq as unknown as Parameters<typeof useFastBusCodec>[0]);
-  const stopEcho = ackAfterEcho(mq as unknown as Parameters<typeof ackAfterEcho>[0], log);
+  const stopPacing = await paceByReceipts(mq as unknown as RedisEmitter, log);
   // Unheard, an 'error' on the emitter's state would end the process.
   (mq as unknown as { state: EventEmitter }).state.on('error', (err: Error) => log.debug('redis bus error', { code: 'store_unavailable', error: err.message }));
   const subscriber = dup();
@@ -74,7 +72,7 @@ export async function openClusterState(config: Readonly<GatewayConfig>, log: Log
     sessionQueueDropped: (counters) => counters.get('session_queue_full'),
     health: () => ({ node: nodeId, redis: redis.status }),
     async close() {
-      stopEcho();
+      stopPacing();
       // The persistence and the bus disconnected theirs when the broker closed.
       await Promise.all(connections.map((connection) => closeRedis(connection)));
     },
