@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -21,8 +21,8 @@ export async function connectRedis(url: string, log: Logger): Promise<Redis> {
     maxRetriesPerRequest: 2,
     connectTimeout: CONNECT_TIMEOUT_MS,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-    // Commands issued in one event-loop turn leave in one write: the bus publishes one
-    // PUBLISH per reading, and a syscall each was the node's largest cost (bench/, cluster).
+    // Commands issued in one event-loop turn leave in one write. The bus' publishing
+    // connection turns this off and corks its socket instead (cluster/bus-codec.ts).
     enableAutoPipelining: true,
   });
   watchAvailability(redis, url, log);
@@ -39,8 +39,8 @@ export async function connectRedis(url: string, log: Logger): Promise<Redis> {
 }
 
 /** A second connection with the same options (subscribers and blocking reads need their own). */
-export function duplicateRedis(redis: Redis, url: string, log: Logger): Redis {
-  const copy = redis.duplicate();
+export function duplicateRedis(redis: Redis, url: string, log: Logger, overrides: Partial<RedisOptions> = {}): Redis {
+  const copy = redis.duplicate(overrides);
   watchAvailability(copy, url, log, true);
   return copy;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import MQEmitterRedis from 'mqemitter-redis';
 import type { GatewayConfig } from '../config.js';
 import type { Logger } from '../log.js';
@@ -37,8 +37,8 @@ export async function openClusterState(config: Readonly<GatewayConfig>, log: Log
   const redis = await connectRedis(url, log);
   const nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const connections = [redis];
-  const dup = () => {
-    const copy = duplicateRedis(redis, url, log);
+  const dup = (overrides?: Partial<RedisOptions>) => {
+    const copy = duplicateRedis(redis, url, log, overrides);
     connections.push(copy);
     return copy;
   };
@@ -47,7 +47,8 @@ export async function openClusterState(config: Readonly<GatewayConfig>, log: Log
     // Its default of 1,000 would leave the rest of a reconnecting session's queue for its next reconnect.
     maxSessionDelivery: config.mqtt.maxSessionQueue,
   });
-  const mq = MQEmitterRedis({ pubConn: dup(), subConn: dup(), concurrency: MQ_CONCURRENCY });
+  // The bus corks its publishing socket per turn (bus-codec.ts); ioredis' auto-pipelining would only add its cost.
+  const mq = MQEmitterRedis({ pubConn: dup({ enableAutoPipelining: false }), subConn: dup(), concurrency: MQ_CONCURRENCY });
   const stopPacing = await paceByReceipts(mq as unknown as RedisEmitter, log);
   // Unheard, an 'error' on the emitter's state would end the process.
   (mq as unknown as { state: EventEmitter }).state.on('error', (err: Error) => log.debug('redis bus error', { code: 'store_unavailable', error: err.message }));
