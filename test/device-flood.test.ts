@@ -4,22 +4,24 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { WebSocket } from 'ws';
-import { subscribedBackend } from './helpers/backend.js';
-import { connectDevice, telemetry } from './helpers/device.js';
+import { connectTestBackend } from './helpers/backend.js';
+import { connectDevice, telemetry, type DeviceTarget } from './helpers/device.js';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeviceRegistry } from '../gateway/registry/devices.js';
+import { UserRegistry } from '../gateway/registry/users.js';
 import { openStore } from '../gateway/store/open-store.js';
 import { DEV_CERT_FILE } from '../gateway/tls/load-certificate.js';
-import { spawnGateway } from './helpers/cli.js';
-import { provision, startTestGateway, tempDataDir, type TestGateway } from './helpers/gateway.js';
+import { spawnGateway, type GatewayProcess } from './helpers/cli.js';
+import { tempDataDir } from './helpers/gateway.js';
 import { SqliteDeviceRows } from '../gateway/registry/sqlite-device-rows.js';
+import { SqliteUserRows } from '../gateway/registry/sqlite-user-rows.js';
 
 const MiB = 1024 * 1024;
 
 /** Writes `frame` as fast as the socket takes it, reading nothing, reconnecting whenever the gateway closes it, until `stop`. */
 function floodUntil(
-  gw: Pick<TestGateway, 'addresses' | 'ca'>,
+  gw: DeviceTarget,
   token: string,
   frame: string | (() => string),
   stop: Promise<void>,
@@ -59,8 +61,8 @@ function floodUntil(
 }
 
 /** A well-behaved neighbour: one reading every 50 ms; resolves with the slowest ack. */
-async function neighbourAcks(gw: TestGateway, stop: Promise<void>): Promise<{ acked: number; maxMs: number }> {
-  const device = await connectDevice(gw, await provision(gw, 'good-1'));
+async function neighbourAcks(gw: DeviceTarget, token: string, stop: Promise<void>): Promise<{ acked: number; maxMs: number }> {
+  const device = await connectDevice(gw, token);
   let running = true;
   void stop.then(() => (running = false));
   let acked = 0;
@@ -78,23 +80,61 @@ async function neighbourAcks(gw: TestGateway, stop: Promise<void>): Promise<{ ac
   return { acked, maxMs };
 }
 
-test('a device flooding 1 KiB frames of broken JSON for 8 s: neighbour acks < 1 s, RSS + < 150 MiB, dead letters within budget, the flooder closed', async (t) => {
-  const gw = await startTestGateway();
-  t.after(() => gw.close());
-  const deadLetters = await subscribedBackend(gw, 'gateway/deadletter/#');
-  t.after(() => deadLetters.close());
+/**
+ * A gateway in its own process, as in production: its event loop, RSS and CPU are its own
+ * and not shared with the flooding clients of the test. `devices` are provisioned first.
+ */
+async function spawnFor(
+  t: { after(fn: () => unknown): void },
+  devices: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ gateway: GatewayProcess; gw: DeviceTarget; tokens: Map<string, string>; deadLetters: () => Promise<number> }> {
+  const dataDir = tempDataDir();
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const store = openStore(dataDir);
+  const registry = new DeviceRegistry(new SqliteDeviceRows(store), ['env-sensor']);
+  const tokens = new Map<string, string>();
+  for (const device of devices) {
+    const added = await registry.add(device, 'env-sensor');
+    assert.ok(added.ok);
+    tokens.set(device, added.value.token);
+  }
+  assert.ok((await new UserRegistry(new SqliteUserRows(store)).add('dead-letters', 'pw-dl', [], ['gateway/deadletter/#'])).ok);
+  store.close();
+  const gateway = await spawnGateway(dataDir, [], env);
+  t.after(() => gateway.stop());
+  const backend = await connectTestBackend(gateway.addresses.mqtt, { username: 'dead-letters', password: 'pw-dl' });
+  t.after(() => backend.close());
   let deadLettered = 0;
-  deadLetters.client.on('message', () => deadLettered++);
-  const rssBefore = process.memoryUsage().rss;
+  let lastAt = performance.now();
+  backend.client.on('message', () => {
+    deadLettered++;
+    lastAt = performance.now();
+  });
+  await backend.subscribe('gateway/deadletter/#');
+  // Dead letters still on their way count too: the total once none came for 500 ms (at most 5 s).
+  const deadLetters = async () => {
+    const until = performance.now() + 5000;
+    while (performance.now() - lastAt < 500 && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
+    return deadLettered;
+  };
+  return { gateway, gw: { addresses: gateway.addresses, ca: readFileSync(join(dataDir, DEV_CERT_FILE)) }, tokens, deadLetters };
+}
+
+test('a device flooding 1 KiB frames of broken JSON for 8 s: neighbour acks < 1 s, RSS + < 150 MiB, dead letters within budget, the flooder closed', async (t) => {
+  const { gateway, gw, tokens, deadLetters } = await spawnFor(t, ['evil-1', 'good-1']);
+  const rssBefore = rssOf(gateway.child.pid!);
   let peakRss = rssBefore;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(gateway.child.pid!))), 100);
   t.after(() => clearInterval(sampler));
 
   const stop = new Promise<void>((resolve) => setTimeout(resolve, 8000));
   const [flood, neighbour] = await Promise.all([
-    floodUntil(gw, await provision(gw, 'evil-1'), `{"type":"telemetry","data":${'['.repeat(1000)}`, stop),
-    neighbourAcks(gw, stop),
+    floodUntil(gw, tokens.get('evil-1')!, `{"type":"telemetry","data":${'['.repeat(1000)}`, stop),
+    neighbourAcks(gw, tokens.get('good-1')!, stop),
   ]);
+  clearInterval(sampler);
+  const deadLettered = await deadLetters();
   // Default budgets: dead letters 10/s with a burst of 20, over 8 s.
   const bound = 2 * (20 + 10 * 8);
   t.diagnostic(
@@ -108,21 +148,12 @@ test('a device flooding 1 KiB frames of broken JSON for 8 s: neighbour acks < 1 
   assert.ok(peakRss - rssBefore < 150 * MiB, `RSS grew ${(peakRss - rssBefore) / MiB} MiB`);
   // The gateway closed it (1006 here: the flooder never read the 4429 close frame, so the socket was cut).
   assert.ok(flood.connections >= 2, 'the flooder was disconnected and had to reconnect');
-  const health = (await (await fetch(`${gw.addresses.http}/healthz`)).json()) as { counters: Record<string, number> };
+  const health = (await (await fetch(`${gateway.addresses.http}/healthz`)).json()) as { counters: Record<string, number> };
   assert.ok(health.counters.flooding! >= 1);
 });
 
 test('a device that sends valid telemetry and never reads is no longer read past limits.maxBufferedBytes, then closed: gateway RSS + < 100 MiB', async (t) => {
-  // The gateway in its own process, so its RSS is its own and not the load's.
-  const dataDir = tempDataDir();
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
-  const store = openStore(dataDir);
-  const added = await new DeviceRegistry(new SqliteDeviceRows(store), ['env-sensor']).add('reader-less', 'env-sensor');
-  store.close();
-  assert.ok(added.ok);
-  const gateway = await spawnGateway(dataDir, [], { WMG_DEVICES_HEARTBEAT_MS: '2000', WMG_LIMITS_MESSAGES_PER_SEC: '1000000', WMG_LIMITS_BURST: '1000000' });
-  t.after(() => gateway.stop());
-  const gw = { addresses: gateway.addresses, ca: readFileSync(join(dataDir, DEV_CERT_FILE)) } as TestGateway;
+  const { gateway, gw, tokens } = await spawnFor(t, ['reader-less'], { WMG_DEVICES_HEARTBEAT_MS: '2000', WMG_LIMITS_MESSAGES_PER_SEC: '1000000', WMG_LIMITS_BURST: '1000000' });
   const rssBefore = rssOf(gateway.child.pid!);
   let peakRss = rssBefore;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(gateway.child.pid!))), 100);
@@ -134,7 +165,7 @@ test('a device that sends valid telemetry and never reads is no longer read past
   const deadline = setTimeout(firstClose, 20_000);
   t.after(() => clearTimeout(deadline));
   const frame = () => JSON.stringify({ type: 'telemetry', id: `m-${++n}`, data: { temperature: 20, humidity: 50 } });
-  const flood = floodUntil(gw, added.value.token, () => (n >= 600_000 ? '{}' : frame()), stop, firstClose);
+  const flood = floodUntil(gw, tokens.get('reader-less')!, () => (n >= 600_000 ? '{}' : frame()), stop, firstClose);
   const result = await flood;
   t.diagnostic(`device wrote ${result.frames} frames into its socket; gateway RSS +${((peakRss - rssBefore) / MiB).toFixed(0)} MiB; close ${result.closeCodes.join(',')}`);
   assert.ok(peakRss - rssBefore < 100 * MiB, `gateway RSS grew ${(peakRss - rssBefore) / MiB} MiB`);
