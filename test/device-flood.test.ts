@@ -19,13 +19,15 @@ import { SqliteUserRows } from '../gateway/registry/sqlite-user-rows.js';
 
 const MiB = 1024 * 1024;
 
-/** Writes `frame` as fast as the socket takes it, reading nothing, reconnecting whenever the gateway closes it, until `stop`. */
+/** Writes `frame` as fast as the socket takes it (or `perTick` per millisecond), reading nothing, reconnecting whenever the gateway closes it, until `stop`. */
 function floodUntil(
   gw: DeviceTarget,
   token: string,
   frame: string | (() => string),
   stop: Promise<void>,
   onClose: () => void = () => undefined,
+  /** Frames written per 1 ms timer tick at most (unbounded: as fast as the socket takes them). */
+  perTick = Infinity,
 ): Promise<{ frames: number; connections: number; closeCodes: number[] }> {
   let running = true;
   void stop.then(() => (running = false));
@@ -47,7 +49,7 @@ function floodUntil(
         const pump = () => {
           if (ws.readyState !== ws.OPEN) return;
           if (!running) return ws.terminate();
-          while (ws.bufferedAmount < MiB) {
+          for (let i = 0; i < perTick && ws.bufferedAmount < MiB; i++) {
             ws.send(next());
             result.frames++;
           }
@@ -138,7 +140,10 @@ test('a device flooding 1 KiB frames of broken JSON for 8 s: neighbour acks < 1 
 
   const stop = new Promise<void>((resolve) => setTimeout(resolve, 8000));
   const [flood, neighbour] = await Promise.all([
-    floodUntil(gw, tokens.get('evil-1')!, `{"type":"telemetry","data":${'['.repeat(1000)}`, stop),
+    // ~20 MiB/s of frames, 1,000× the refusal budget: the test's own process (the attacker) then
+    // leaves the gateway the machine's CPU, as an attacker elsewhere would; flat out, on two
+    // cores shared with other test files, it starved the gateway's process along with its neighbour.
+    floodUntil(gw, tokens.get('evil-1')!, `{"type":"telemetry","data":${'['.repeat(1000)}`, stop, undefined, 20),
     neighbourAcks(gw, tokens.get('good-1')!, stop),
   ]);
   clearInterval(sampler);
